@@ -1,0 +1,90 @@
+"""The Python API: load (building the index if needed) and search the report."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .corpus.loader import list_documents
+from .embedding.model import Embedder
+from .index_store import BuildReport, IndexUnusable, LoadedIndex, build_index, load_index, stale_reason
+from .language import detect_language
+from .passages import SplitSettings
+from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
+from .settings import default_corpus, default_index
+
+log = logging.getLogger("cqvet_qa")
+
+# Chosen on the dev set: BM25 leads for Chinese questions, dense for English ones.
+WEIGHTS = {"zh": FusionWeights(dense=0.3, bm25=0.7), "en": FusionWeights(dense=0.7, bm25=0.3)}
+MAX_K = 100
+
+
+class Assistant:
+    """Everything a caller needs: `search` now, `ask` once answers exist."""
+
+    def __init__(self, embedder: Embedder, searcher: HybridSearcher, corpus: Path, index: Path) -> None:
+        self.embedder = embedder
+        self.searcher = searcher
+        self.corpus = corpus
+        self.index = index
+
+    @classmethod
+    def load(
+        cls,
+        corpus: str | Path | None = None,
+        index: str | Path | None = None,
+        model: str | None = None,
+        rebuild: bool = True,
+        progress: bool = False,
+    ) -> "Assistant":
+        """Open the index, rebuilding it first when it is missing, damaged or stale."""
+        corpus_dir = Path(corpus) if corpus else default_corpus()
+        index_dir = Path(index) if index else default_index()
+        embedder = Embedder(model)
+        loaded = open_index(corpus_dir, index_dir, embedder, rebuild=rebuild, progress=progress)
+        searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
+        return cls(embedder, searcher, corpus_dir, index_dir)
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        query = query.strip()
+        if not query:
+            return []
+        k = max(1, min(int(k), MAX_K))
+        lang = detect_language(query)
+        vector = self.embedder.encode_query(query)
+        return self.searcher.search(vector, query, k, WEIGHTS[lang])
+
+
+def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False) -> LoadedIndex:
+    """Load the index, first building it when it is missing, damaged or stale (unless told not to)."""
+    split = SplitSettings(max_tokens=embedder.info.max_seq_length)
+    reason = stale_reason(index_dir, list_documents(corpus_dir), embedder.info.to_dict(), split)
+    if reason is None:
+        try:
+            return load_index(index_dir)
+        except IndexUnusable as exc:
+            reason = str(exc)
+    if not rebuild:
+        raise IndexUnusable(f"the index at {index_dir} cannot be used: {reason} (run without --no-rebuild)")
+    log.warning("Building the index at %s: %s", index_dir, reason)
+    build_index(corpus_dir, index_dir, embedder, split, progress=progress)
+    return load_index(index_dir)
+
+
+def build_if_needed(corpus=None, index=None, model: str | None = None, force: bool = False, progress: bool = False) -> BuildReport:
+    """`cqvet-qa build`: rebuild when forced or stale, otherwise report the index as it is."""
+    corpus_dir = Path(corpus) if corpus else default_corpus()
+    index_dir = Path(index) if index else default_index()
+    sources = list_documents(corpus_dir)
+    embedder = Embedder(model)
+    split = SplitSettings(max_tokens=embedder.info.max_seq_length)
+    reason = "forced" if force else stale_reason(index_dir, sources, embedder.info.to_dict(), split)
+    if reason is None:
+        try:
+            loaded = load_index(index_dir)
+            return BuildReport(len(sources), len(loaded.passages), 0.0, rebuilt=False)
+        except IndexUnusable as exc:
+            reason = str(exc)
+    log.info("Building the index at %s: %s", index_dir, reason)
+    return build_index(corpus_dir, index_dir, embedder, split, progress=progress)

@@ -1,0 +1,149 @@
+"""`cqvet-qa`: a thin command line over the Python API.
+
+User errors end with one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from .corpus.loader import CorpusError
+from .embedding.model import ModelNotFound
+from .index_store import IndexUnusable
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    pass
+
+
+def _positive_k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"-k takes a whole number, not {value!r}") from None
+    if not 1 <= k <= 100:
+        raise argparse.ArgumentTypeError(f"-k must be between 1 and 100, not {k}")
+    return k
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="folder of documents (default: the repo's corpus/)")
+    common.add_argument("--index", type=Path, help="index folder (default: the repo's index/)")
+    common.add_argument("--model", help="embedding model: local path or cached hub id (env CQVET_EMBED_MODEL)")
+    common.add_argument("--no-rebuild", action="store_true", help="refuse a stale or damaged index instead of rebuilding")
+    common.add_argument("--json", action="store_true", help="print JSON")
+
+    parser = argparse.ArgumentParser(prog="cqvet-qa", description="Ask the Chongqing vocational education quality report (2024).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", parents=[common], help="build the index (only if stale, unless --force)")
+    build.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+    search = sub.add_parser("search", parents=[common], help="hybrid search for passages")
+    search.add_argument("query")
+    search.add_argument("-k", type=_positive_k, default=5)
+    evaluate = sub.add_parser("eval", parents=[common], help="retrieval metrics on a question file")
+    evaluate.add_argument("--qa", type=Path, required=True, help="JSONL questions (format of the dev set)")
+    evaluate.add_argument("-k", type=_positive_k, default=10, help="passages retrieved per question")
+    sub.add_parser("model", parents=[common], help="show the embedding model in use")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (UserError, CorpusError, ModelNotFound, IndexUnusable, OSError) as exc:
+        print(f"cqvet-qa: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _assistant(args):
+    from .assistant import Assistant
+
+    return Assistant.load(args.corpus, args.index, args.model, rebuild=not args.no_rebuild, progress=not args.json)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def cmd_build(args) -> int:
+    from .assistant import build_if_needed
+
+    report = build_if_needed(args.corpus, args.index, args.model, force=args.force, progress=not args.json)
+    if args.json:
+        _print_json(report.__dict__)
+    else:
+        verb = "built" if report.rebuilt else "up to date"
+        print(f"index {verb}: {report.documents} documents, {report.passages} passages ({report.seconds} s)")
+    return 0
+
+
+def cmd_search(args) -> int:
+    if not args.query.strip():
+        raise UserError("the query is empty")
+    hits = _assistant(args).search(args.query, k=args.k)
+    if args.json:
+        _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
+        return 0
+    for h in hits:
+        print(f"[{h.rank}] score {h.score:.3f} · {h.section} · p.{h.page}")
+        print(textwrap.indent(textwrap.fill(h.text, width=60), "    "))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import read_questions, run_retrieval_eval
+
+    try:
+        items = read_questions(args.qa)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    result = run_retrieval_eval(_assistant(args), items, k=args.k)
+    if args.json:
+        _print_json(result)
+        return 0
+    _print_metrics_table(result)
+    return 0
+
+
+def _print_metrics_table(result: dict) -> None:
+    columns = ["n", "hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy"]
+    rows = [("overall", result["overall"])]
+    rows += [(f"lang={k}", v) for k, v in result["by_lang"].items()]
+    rows += [(f"type={k}", v) for k, v in result["by_type"].items()]
+    shown = [c for c in columns if any(c in m for _, m in rows)]
+    print(f"{'':18}" + "".join(f"{c:>10}" for c in shown))
+    for name, m in rows:
+        cells = "".join(f"{'-' if m.get(c) is None else m[c]:>10}" for c in shown)
+        print(f"{name:18}{cells}")
+    for failure in result.get("failures", []):
+        print(f"✗ {failure['id']} {failure['question']}\n    expected {failure['expected']} · got {failure['got']}")
+
+
+def cmd_model(args) -> int:
+    from .embedding.model import Embedder
+
+    info = Embedder(args.model).info.to_dict()
+    if args.json:
+        _print_json(info)
+    else:
+        for key, value in info.items():
+            print(f"{key:15} {value}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "search": cmd_search, "eval": cmd_eval, "model": cmd_model}
+
+if __name__ == "__main__":
+    sys.exit(main())

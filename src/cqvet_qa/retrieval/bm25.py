@@ -1,0 +1,38 @@
+"""BM25 over jieba tokens (bm25s), saved and loaded as plain files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from .tokens import Tokenizer
+
+
+class BM25Index:
+    def __init__(self, retriever: bm25s.BM25, tokenizer: Tokenizer) -> None:
+        self.retriever = retriever
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def build(cls, texts: list[str], tokenizer: Tokenizer) -> "BM25Index":
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        corpus_tokens = [tokenizer(t) or [""] for t in texts]
+        retriever.index(corpus_tokens, show_progress=False)
+        return cls(retriever, tokenizer)
+
+    def scores(self, query: str | list[str]) -> np.ndarray:
+        """BM25 score of every passage for a query (text, or tokens already cut)."""
+        tokens = self.tokenizer(query) if isinstance(query, str) else query
+        tokens = [t for t in tokens if t in self.retriever.vocab_dict]
+        if not tokens:
+            return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
+
+    def save(self, directory: Path) -> None:
+        self.retriever.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path, tokenizer: Tokenizer) -> "BM25Index":
+        return cls(bm25s.BM25.load(str(directory)), tokenizer)
