@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from collections.abc import Iterator
+
+from .answer.pipeline import answer_question
+from .answer.types import Answer
 from .corpus.loader import list_documents
 from .embedding.model import Embedder
 from .index_store import BuildReport, IndexUnusable, LoadedIndex, build_index, load_index, stale_reason
@@ -45,6 +49,19 @@ class Assistant:
         loaded = open_index(corpus_dir, index_dir, embedder, rebuild=rebuild, progress=progress)
         searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
         return cls(embedder, searcher, corpus_dir, index_dir)
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None) -> Answer:
+        """A short answer with the sentences it rests on; see `stream` for LLM answers as they arrive."""
+        answer = None
+        for answer in self.stream(question, history, k=k, mode=mode):
+            pass
+        return answer
+
+    def stream(
+        self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None
+    ) -> Iterator[Answer]:
+        """Yield the answer as it grows (once for extractive answers); the last one is complete."""
+        yield answer_question(self, question, history or [], k=k, mode=mode)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         query = query.strip()

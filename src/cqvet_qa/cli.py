@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--qa", type=Path, required=True, help="JSONL questions (format of the dev set)")
     evaluate.add_argument("-k", type=_positive_k, default=10, help="passages retrieved per question")
     sub.add_parser("model", parents=[common], help="show the embedding model in use")
+    ask = sub.add_parser("ask", parents=[common], help="a short answer with its citations")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=_positive_k, default=5, help="passages to answer from")
+    serve = sub.add_parser("serve", parents=[common], help="start the chat UI and HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860)
     return parser
 
 
@@ -143,7 +149,34 @@ def cmd_model(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "search": cmd_search, "eval": cmd_eval, "model": cmd_model}
+def cmd_ask(args) -> int:
+    if not args.question.strip():
+        raise UserError("the question is empty")
+    answer = _assistant(args).ask(args.question, k=args.k)
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print(answer.text)
+    for n, c in enumerate(answer.citations, start=1):
+        print(f"  [{n}] {c.section} · p.{c.page}\n      “{c.quote}”")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .ui import launch
+
+    launch(_assistant(args), host=args.host, port=args.port)
+    return 0
+
+
+COMMANDS = {
+    "build": cmd_build,
+    "search": cmd_search,
+    "eval": cmd_eval,
+    "model": cmd_model,
+    "ask": cmd_ask,
+    "serve": cmd_serve,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

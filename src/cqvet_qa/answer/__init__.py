@@ -1,0 +1,1 @@
+"""Answers: question analysis, extractive answering, optional LLM answering."""
