@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from .types import Answer, Citation
+from .extract import extract_answer
+from .question import analyse, resolve_follow_up
+from .types import Answer
 
 
-def answer_question(assistant, question: str, history: list[tuple[str, str]], k: int = 5, mode: str | None = None) -> Answer:
-    hits = assistant.search(question, k=k)
-    if not hits:
-        return Answer(text="报告中未找到相关内容。", answered=False, question=question)
-    top = hits[0]
-    quote = top.text.split("。")[0] + "。"
-    return Answer(
-        text=quote[:150],
-        answered=True,
-        citations=[Citation(top.doc, top.section, top.page, quote, top.chunk_id)],
-        hits=hits,
-        question=question,
-    )
+def answer_question(assistant, question: str, history: list[tuple[str, str]], k: int = 5) -> Answer:
+    resolved = resolve_follow_up(question, history)
+    parsed = analyse(resolved)
+    hits = assistant.search(resolved, k=k)
+    bm25 = assistant.searcher.bm25
+    terms = {t: bm25.idf(t) for t in assistant.query_terms(resolved) if len(t) > 1 or t.isdigit()}
+    return extract_answer(parsed, hits, terms)

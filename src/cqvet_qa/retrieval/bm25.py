@@ -30,6 +30,14 @@ class BM25Index:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
 
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a token the corpus never uses gets the highest."""
+        n_docs = self.retriever.scores["num_docs"]
+        token_id = self.retriever.vocab_dict.get(token)
+        indptr = self.retriever.scores["indptr"]
+        df = 0 if token_id is None or token_id + 1 >= len(indptr) else int(indptr[token_id + 1] - indptr[token_id])
+        return float(np.log((n_docs + 1) / (df + 0.5)))
+
     def save(self, directory: Path) -> None:
         self.retriever.save(str(directory))
 

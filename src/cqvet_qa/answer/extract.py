@@ -1,0 +1,156 @@
+"""Extractive answers: pick the sentence and the span that answer the question.
+
+Every sentence of the top passages is scored by how much of the question's
+weight (IDF of its terms) it covers, in the clause around a candidate and in
+the sentence; candidates of the wanted kind near the question's terms win, and
+the question's year and school level (中职/高职) break ties between figures
+that stand side by side. When nothing covers the question well enough, the
+answer says the report does not give it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..retrieval.hybrid import Hit
+from .question import HIGHER, SECONDARY, Question
+from .spans import Span, find_spans
+from .types import MAX_ANSWER_CHARS, Answer, Citation
+
+_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+_CLAUSE_BREAK = re.compile(r"[，,：:（）()；、]")
+_COMMA = re.compile(r"[，,；。]")
+_YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
+MIN_COVERAGE = 0.5  # share of the question's term weight a sentence must hold to be an answer
+
+
+@dataclass
+class Candidate:
+    score: float
+    coverage: float
+    span: Span | None
+    sentence: str
+    hit: Hit
+
+
+def _coverage(text: str, terms: dict[str, float]) -> float:
+    total = sum(terms.values()) or 1.0
+    return sum(w for t, w in terms.items() if t in text) / total
+
+
+def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
+    left = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
+    right = next((m.start() for m in _CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
+    return left, right
+
+
+def _context_bonus(question: Question, sentence: str, span: Span) -> float:
+    """Year and school-level agreement of the words just before a figure."""
+    left, right = _clause_bounds(sentence, span.start, span.end)
+    near = sentence[max(0, span.start - 14) : span.start]
+    clause = sentence[left:right]
+    bonus = 0.0
+    if question.years:
+        years = set(_YEAR.findall(clause)) | set(_YEAR.findall(near))
+        if years & set(question.years):
+            bonus += 0.3
+        elif years:
+            bonus -= 0.3
+    if question.level:
+        other = HIGHER if question.level == SECONDARY else SECONDARY
+        if any(w in near for w in question.level):
+            bonus += 0.3
+        if any(w in near[-8:] for w in other) and not any(w in near[-8:] for w in question.level):
+            bonus -= 0.4
+    if question.unit and span.unit:
+        bonus += 0.2 if span.unit.endswith(question.unit) else -0.1
+    if re.search(r"(提升|提高|增加|增长|上升)(至|到)$", sentence[max(0, span.start - 3) : span.start]):
+        bonus += 0.15  # "从20%提升至81.7%": the figure reached, not the starting point
+    return bonus
+
+
+def _distance_penalty(sentence: str, span: Span, terms: dict[str, float]) -> float:
+    """How far the span is from the question's heaviest terms in the sentence."""
+    best = None
+    for term, weight in sorted(terms.items(), key=lambda kv: -kv[1])[:4]:
+        for m in re.finditer(re.escape(term), sentence):
+            gap = span.start - m.end() if m.end() <= span.start else (m.start() - span.end) * 1.5
+            gap = max(gap, 0)
+            best = gap if best is None else min(best, gap)
+    return 0.3 if best is None else min(best / 60, 0.3)
+
+
+def candidates(question: Question, hits: list[Hit], terms: dict[str, float]) -> list[Candidate]:
+    found: list[Candidate] = []
+    for hit in hits:
+        prior = 0.1 / hit.rank
+        for m in _SENTENCE.finditer(hit.text):
+            sentence = m.group(0).strip()
+            if len(sentence) < 4:
+                continue
+            sentence_cov = _coverage(sentence, terms)
+            spans = find_spans(sentence, question.kind, question.unit)
+            if not spans:
+                if question.kind in ("entity", "list", "other"):
+                    found.append(Candidate(sentence_cov + prior - 0.1, sentence_cov, None, sentence, hit))
+                continue
+            for span in spans:
+                left, right = _clause_bounds(sentence, span.start, span.end)
+                clause_cov = _coverage(sentence[max(0, left - 20) : right], terms)
+                score = sentence_cov + 0.5 * clause_cov + prior
+                score += _context_bonus(question, sentence, span) - _distance_penalty(sentence, span, terms)
+                if any(t in span.text for t in terms):
+                    score -= 0.2  # an answer restates the question's words less often than it adds to them
+                found.append(Candidate(score, sentence_cov, span, sentence, hit))
+    return sorted(found, key=lambda c: -c.score)
+
+
+def _clause_text(c: Candidate) -> str:
+    if c.span is None:
+        return c.sentence
+    left = max((m.end() for m in _COMMA.finditer(c.sentence, 0, c.span.start)), default=0)
+    right = next((m.start() for m in _COMMA.finditer(c.sentence, c.span.end)), len(c.sentence))
+    return c.sentence[left:right].strip("，,；。 ")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def compose(question: Question, best: Candidate) -> str:
+    clause = _clause_text(best)
+    if question.kind == "list" or best.span is None:
+        core = _shorten(clause if len(clause) >= 12 else best.sentence, MAX_ANSWER_CHARS - 20)
+        if question.lang == "en":
+            return _shorten(f"The report says: “{core}”", MAX_ANSWER_CHARS)
+        return _shorten(core, MAX_ANSWER_CHARS)
+    span = best.span.text
+    if question.lang == "en":
+        return _shorten(f"{span} — the report says: “{clause}”", MAX_ANSWER_CHARS)
+    return _shorten(span if clause == span else f"{span}（{clause}）", MAX_ANSWER_CHARS)
+
+
+def not_found(question: Question, hits: list[Hit]) -> Answer:
+    if question.lang == "en":
+        text = "The report does not state this. The closest passages are cited below."
+    else:
+        text = "报告中未找到这一信息。下面列出最接近的段落供参考。"
+    citations = [
+        Citation(h.doc, h.section, h.page, _first_sentence(h.text), h.chunk_id) for h in hits[:2]
+    ]
+    return Answer(text=text, answered=False, citations=citations, hits=hits, question=question.text)
+
+
+def _first_sentence(text: str) -> str:
+    m = _SENTENCE.search(text)
+    return m.group(0).strip() if m else text[:80]
+
+
+def extract_answer(question: Question, hits: list[Hit], terms: dict[str, float]) -> Answer:
+    ranked = candidates(question, hits, terms)
+    if not ranked or ranked[0].coverage < MIN_COVERAGE:
+        return not_found(question, hits)
+    best = ranked[0]
+    citation = Citation(best.hit.doc, best.hit.section, best.hit.page, best.sentence, best.hit.chunk_id)
+    return Answer(text=compose(question, best), answered=True, citations=[citation], hits=hits, question=question.text)

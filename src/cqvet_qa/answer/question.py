@@ -1,0 +1,108 @@
+"""What a question asks: its language, the kind of answer, the year and the school level.
+
+The report holds traps — 2023 and 2024 figures side by side, 高职 and 中职
+rates in one sentence — so the year and the level a question names must steer
+which figure is picked, and a follow-up ("那2023年呢？") must inherit the rest
+of the previous question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..language import detect_language
+
+# Cues in order of precedence: the first kind whose pattern matches wins.
+_KIND_CUES_ZH = [
+    ("list", r"哪些|哪几|哪两|哪三|哪四|哪五|分别是|分别有|和哪|与哪|包括什么|有什么|是哪家企业和哪所|谁.{0,6}(和|与)"),
+    ("rate", r"率|比例|占比|百分之|百分比|匹配度|比重|增长了?多少|增幅|提升了?多少"),
+    ("date", r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间段|哪几年|起止"),
+    ("rank", r"第几|排名|排第|名次|位次|什么等级|几等奖|什么奖"),
+    ("number", r"多少|几个|几项|几所|几家|几条|几年|几门|几支|几名|几枚|几次|几种|几批|数量|人数|金额|规模|几"),
+    ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|谁|名字|名称|叫|是哪"),
+]
+_KIND_CUES_EN = [
+    ("rate", r"\b(percentage|proportion|rate|ratio|share|percent)\b|by what percent"),
+    ("date", r"\bwhen\b|what date|which (day|month|year)s?|what (day|month|year)s?|\bperiod\b|cover\b"),
+    ("rank", r"\brank(ed|ing)?\b|what place|which place|position\b|what level of (award|prize)|what prize"),
+    ("list", r"\b(which|what) (are|were) the\b|\blist\b|\bname the\b|which (countries|schools|companies|projects)"),
+    ("number", r"how (many|much)|number of|amount|total|income|funding|revenue|\bcount\b"),
+    ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bname\b|nationality"),
+]
+
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+SECONDARY = ("中职", "中等职业")
+HIGHER = ("高职", "高等职业")
+_LEVEL_EN = {"secondary": SECONDARY, "higher vocational": HIGHER, "junior college": HIGHER}
+
+# Units a "how many …" question expects, from the counter word it uses.
+_UNIT_CUES = [
+    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|元|income|funding|money|revenue|yuan|worth", "元"),
+    (r"几所|多少所|学校数|\bschools\b|\binstitutions\b", "所"),
+    (r"几家|多少家|\bcompanies\b|\benterprises\b", "家"),
+    (r"几项|多少项|\bitems\b|\bprojects\b|\bpatents\b|\bawards\b|\bprizes\b", "项"),
+    (r"几条|多少条|\bmeasures\b", "条"),
+    (r"几年|多少年|连续多少|\byears\b", "年"),
+    (r"几门|多少门|\bcourses\b", "门"),
+    (r"多少人|几人|几名|人数|学生|毕业生|\bstudents\b|\bpeople\b|\bpersons?\b|\btalents\b|\bworkers\b|\bgraduates\b", "人"),
+    (r"几个|多少个", "个"),
+]
+
+
+@dataclass
+class Question:
+    text: str
+    lang: str
+    kind: str  # number | rate | date | rank | entity | list | other
+    years: list[str] = field(default_factory=list)
+    level: tuple[str, ...] = ()  # SECONDARY or HIGHER when the question names one
+    unit: str = ""  # expected unit for number questions
+
+
+def analyse(text: str) -> Question:
+    lang = detect_language(text)
+    lowered = text.lower()
+    cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
+    kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
+    if lang == "en" and kind in ("entity", "other") and re.search(r"[\u3400-\u9fff]", text) is None:
+        kind = next((k for k, pattern in _KIND_CUES_ZH if re.search(pattern, text)), kind)
+    level: tuple[str, ...] = ()
+    if any(w in text for w in SECONDARY):
+        level = SECONDARY
+    elif any(w in text for w in HIGHER):
+        level = HIGHER
+    else:
+        level = next((v for k, v in _LEVEL_EN.items() if k in lowered), ())
+    unit = next((u for pattern, u in _UNIT_CUES if re.search(pattern, lowered)), "") if kind == "number" else ""
+    return Question(text=text, lang=lang, kind=kind, years=_YEAR.findall(text), level=level, unit=unit)
+
+
+_FOLLOW_UP = re.compile(r"^(那|那么|那在|那年|还有|and|what about|how about)|呢[？?]?$", re.IGNORECASE)
+
+
+def resolve_follow_up(text: str, history: list[tuple[str, str]]) -> str:
+    """Make "那2023年呢？" a full question by carrying over the previous one."""
+    previous = ""
+    for past_question, _ in history:
+        previous = _complete(past_question, previous)
+    return _complete(text, previous)
+
+
+def _complete(text: str, previous: str) -> str:
+    text = text.strip()
+    if not previous or not _FOLLOW_UP.search(text) or len(text) > 40:
+        return text
+    completed = previous
+    years = _YEAR.findall(text)
+    if years:
+        old = _YEAR.findall(previous)
+        completed = _YEAR.sub(years[0], completed, count=1) if old else f"{years[0]}年{completed}"
+    for this, that in ((SECONDARY, HIGHER), (HIGHER, SECONDARY)):
+        if any(w in text for w in this):
+            for a, b in zip(that, this):
+                completed = completed.replace(a, b)
+    if completed == previous:  # nothing to substitute: ask the new words about the old subject
+        rest = re.sub(r"^(那么|那|还有|and|what about|how about)\s*|呢?[？?]$", "", text, flags=re.IGNORECASE)
+        completed = f"{previous.rstrip('？?')} {rest}".strip()
+    return completed

@@ -1,0 +1,63 @@
+"""Candidate answer spans in a sentence, by the kind of answer a question wants."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = (
+    "万元|亿元|人次|人日|学时|课时|小时|平方米|万人|元|人|个|所|项|家|条|年|门|种|名|支|次|枚|本|届|批|套|"
+    "座|部|篇|件|台|张|场|期|位|天|亩|册|类|组|队|门次|节|倍|岁|分|米|吨|户|村|校|县|区"
+)
+_NUMBER = re.compile(rf"(?<![\d.第])(\d+(?:\.\d+)?)(万|亿)?(余|多)?({_UNITS})?")
+_RATE = re.compile(r"(不足|超过|超|达到|达|约|近)?(\d+(?:\.\d+)?)%")
+_DATE = re.compile(
+    r"(?<!\d)(\d{4})\s*[-—–~至]\s*(\d{4})年?|(?<!\d)\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|(?<![\d年])\d{1,2}月\d{1,2}日"
+)
+_RANK = re.compile(
+    r"(?:全国|西部|全市|中西部|全球|世界)?第\s*[一二三四五六七八九十\d]+(?:名|位)?|特等奖|一等奖|二等奖|三等奖|金奖|银奖|铜奖|金牌|银牌|铜牌"
+)
+_QUOTED = re.compile(r"[“《]([^“”《》]{2,40})[”》]")
+_ORGANISATION = re.compile(
+    r"[\u4e00-\u9fff（）]{2,20}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中学校|中学|"
+    r"中心|有限责任公司|股份有限公司|有限公司|集团|研究院)"
+)
+_ORG_PREFIX = re.compile(r"^.*?(?:、|和|与|及|由|在|是|为|的|了|对|向|将|把|同|推进|推动|依托|联合|支持)(?=[\u4e00-\u9fff])")
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    start: int  # offset in the sentence
+    end: int
+    unit: str = ""
+
+
+def _year_like(match: re.Match) -> bool:
+    value, unit = match.group(1), match.group(4) or ""
+    return len(value) == 4 and value.startswith(("19", "20")) and unit in ("年", "")
+
+
+def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
+    """Spans of the wanted kind; entity/list/other questions get quoted names and organisations."""
+    if kind == "rate":
+        return [Span(m.group(0), m.start(), m.end(), "%") for m in _RATE.finditer(sentence)]
+    if kind == "date":
+        return [Span(m.group(0), m.start(), m.end()) for m in _DATE.finditer(sentence)]
+    if kind == "rank":
+        return [Span(re.sub(r"\s+", "", m.group(0)), m.start(), m.end()) for m in _RANK.finditer(sentence)]
+    if kind == "number":
+        spans = []
+        for m in _NUMBER.finditer(sentence):
+            after = sentence[m.end() : m.end() + 1]
+            if after == "%" or (_year_like(m) and want_unit != "年") or (_year_like(m) and len(m.group(1)) == 4):
+                continue
+            spans.append(Span(m.group(0), m.start(), m.end(), m.group(4) or ""))
+        return spans
+    spans = [Span(m.group(0), m.start(), m.end()) for m in _QUOTED.finditer(sentence)]
+    for m in _ORGANISATION.finditer(sentence):
+        name = _ORG_PREFIX.sub("", m.group(0))
+        start = m.end() - len(name)
+        if len(name) >= 4:
+            spans.append(Span(name, start, m.end()))
+    return spans
