@@ -21,7 +21,7 @@ from .settings import default_corpus, default_index
 log = logging.getLogger("cqvet_qa")
 
 # Chosen on the dev set: BM25 leads for Chinese questions, dense for English ones.
-WEIGHTS = {"zh": FusionWeights(dense=0.3, bm25=0.7), "en": FusionWeights(dense=0.5, bm25=0.5)}
+WEIGHTS = {"zh": FusionWeights(dense=0.3, bm25=0.7), "en": FusionWeights(dense=0.4, bm25=0.6)}
 MAX_K = 100
 
 
@@ -79,7 +79,7 @@ class Assistant:
         tokens = tokenize(query)
         if detect_language(query) == "en":
             tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
-        return tokens
+        return list(dict.fromkeys(tokens))
 
 
 def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False) -> LoadedIndex:

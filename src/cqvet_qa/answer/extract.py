@@ -22,7 +22,9 @@ _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _CLAUSE_BREAK = re.compile(r"[，,：:（）()；、]")
 _COMMA = re.compile(r"[，,；。]")
 _YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
-MIN_COVERAGE = 0.5  # share of the question's term weight a sentence must hold to be an answer
+# Share of the question's term weight a sentence must hold to be an answer. English questions
+# carry several alternative translations of each word, of which one is expected to match.
+MIN_COVERAGE = {"zh": 0.5, "en": 0.25}
 
 
 @dataclass
@@ -53,7 +55,9 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
     bonus = 0.0
     if question.years:
         years = set(_YEAR.findall(clause)) | set(_YEAR.findall(near))
-        if years & set(question.years):
+        if any(y in sentence[max(0, span.start - 7) : span.start] for y in question.years):
+            bonus += 0.9  # "2024年为79.2%": the figure is that year's
+        elif years & set(question.years):
             bonus += 0.3
         elif years:
             bonus -= 0.3
@@ -63,6 +67,8 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
             bonus += 0.3
         if any(w in near[-8:] for w in other) and not any(w in near[-8:] for w in question.level):
             bonus -= 0.4
+        if any(w in sentence for w in other) and not any(w in sentence for w in question.level):
+            bonus -= 0.5  # the sentence is about the other school level
     if question.unit and span.unit:
         bonus += 0.2 if span.unit.endswith(question.unit) else -0.1
     if re.search(r"(提升|提高|增加|增长|上升)(至|到)$", sentence[max(0, span.start - 3) : span.start]):
@@ -85,20 +91,23 @@ def candidates(question: Question, hits: list[Hit], terms: dict[str, float]) -> 
     found: list[Candidate] = []
     for hit in hits:
         prior = 0.1 / hit.rank
+        context = f"{hit.section} {hit.text}"
         for m in _SENTENCE.finditer(hit.text):
             sentence = m.group(0).strip()
             if len(sentence) < 4:
                 continue
-            sentence_cov = _coverage(sentence, terms)
+            sentence_cov = 0.7 * _coverage(sentence, terms) + 0.3 * _coverage(context, terms)
             spans = find_spans(sentence, question.kind, question.unit)
             if not spans:
                 if question.kind in ("entity", "list", "other"):
                     found.append(Candidate(sentence_cov + prior - 0.1, sentence_cov, None, sentence, hit))
                 continue
             for span in spans:
+                if question.kind in ("entity", "list") and span.text in question.text:
+                    continue  # the question's own words are not its answer
                 left, right = _clause_bounds(sentence, span.start, span.end)
-                clause_cov = _coverage(sentence[max(0, left - 20) : right], terms)
-                score = sentence_cov + 0.5 * clause_cov + prior
+                clause_cov = _coverage(sentence[max(0, left - 6) : right], terms)
+                score = 0.5 * sentence_cov + clause_cov + prior
                 score += _context_bonus(question, sentence, span) - _distance_penalty(sentence, span, terms)
                 if any(t in span.text for t in terms):
                     score -= 0.2  # an answer restates the question's words less often than it adds to them
@@ -119,7 +128,7 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def compose(question: Question, best: Candidate) -> str:
-    clause = _clause_text(best)
+    clause = best.span.text if question.kind == "list" and best.span else _clause_text(best)
     if question.kind == "list" or best.span is None:
         core = _shorten(clause if len(clause) >= 12 else best.sentence, MAX_ANSWER_CHARS - 20)
         if question.lang == "en":
@@ -149,7 +158,7 @@ def _first_sentence(text: str) -> str:
 
 def extract_answer(question: Question, hits: list[Hit], terms: dict[str, float]) -> Answer:
     ranked = candidates(question, hits, terms)
-    if not ranked or ranked[0].coverage < MIN_COVERAGE:
+    if not ranked or ranked[0].coverage < MIN_COVERAGE[question.lang]:
         return not_found(question, hits)
     best = ranked[0]
     citation = Citation(best.hit.doc, best.hit.section, best.hit.page, best.sentence, best.hit.chunk_id)

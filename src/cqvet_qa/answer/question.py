@@ -36,17 +36,32 @@ SECONDARY = ("中职", "中等职业")
 HIGHER = ("高职", "高等职业")
 _LEVEL_EN = {"secondary": SECONDARY, "higher vocational": HIGHER, "junior college": HIGHER}
 
-# Units a "how many …" question expects, from the counter word it uses.
+# Units a "how many …" question expects: its counter word first, else what it counts.
 _UNIT_CUES = [
-    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|元|income|funding|money|revenue|yuan|worth", "元"),
-    (r"几所|多少所|学校数|\bschools\b|\binstitutions\b", "所"),
-    (r"几家|多少家|\bcompanies\b|\benterprises\b", "家"),
-    (r"几项|多少项|\bitems\b|\bprojects\b|\bpatents\b|\bawards\b|\bprizes\b", "项"),
-    (r"几条|多少条|\bmeasures\b", "条"),
-    (r"几年|多少年|连续多少|\byears\b", "年"),
-    (r"几门|多少门|\bcourses\b", "门"),
-    (r"多少人|几人|几名|人数|学生|毕业生|\bstudents\b|\bpeople\b|\bpersons?\b|\btalents\b|\bworkers\b|\bgraduates\b", "人"),
+    (r"几所|多少所", "所"),
+    (r"几家|多少家", "家"),
+    (r"几项|多少项", "项"),
+    (r"几条|多少条", "条"),
+    (r"几年|多少年|连续多少", "年"),
+    (r"几门|多少门", "门"),
+    (r"多少人|几人|几名|多少名|人数", "人"),
     (r"几个|多少个", "个"),
+    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth", "元"),
+    (r"\bschools\b|\binstitutions\b", "所"),
+    (r"\bcompanies\b|\benterprises\b", "家"),
+    (r"\bprojects\b|\bpatents\b|\bawards\b|\bprizes\b|\bitems\b", "项"),
+    (r"\bmeasures\b", "条"),
+    (r"\byears\b", "年"),
+    (r"\bcourses\b", "门"),
+    (r"学生|在校生|招生|学员|教师|毕业生|\bstudents\b|\bpeople\b|\bpersons?\b|\btalents\b|\bworkers\b|\bgraduates\b", "人"),
+]
+
+
+_ENTITY_CUES = [
+    (r"谁|哪位|名字叫|叫什么名字|负责人|\bwho\b|whose", "person"),
+    (r"品牌|口号|主题|名称|称号|叫什么|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
+    (r"哪所|学校|学院|大学|\bschool\b|college|institution|university", "school"),
+    (r"企业|公司|集团|\bcompany\b|enterprise|\bfirm\b|group", "company"),
 ]
 
 
@@ -75,6 +90,10 @@ def analyse(text: str) -> Question:
     else:
         level = next((v for k, v in _LEVEL_EN.items() if k in lowered), ())
     unit = next((u for pattern, u in _UNIT_CUES if re.search(pattern, lowered)), "") if kind == "number" else ""
+    if kind == "entity":  # which sort of name
+        unit = next((u for pattern, u in _ENTITY_CUES if re.search(pattern, lowered)), "")
+    if kind == "rank":  # an ordinal ("排第几") or an award level ("什么等级的奖")
+        unit = "奖" if re.search(r"等级|几等奖|什么奖|award|prize", lowered) else "第"
     return Question(text=text, lang=lang, kind=kind, years=_YEAR.findall(text), level=level, unit=unit)
 
 

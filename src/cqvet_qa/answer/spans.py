@@ -45,7 +45,9 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
     if kind == "date":
         return [Span(m.group(0), m.start(), m.end()) for m in _DATE.finditer(sentence)]
     if kind == "rank":
-        return [Span(re.sub(r"\s+", "", m.group(0)), m.start(), m.end()) for m in _RANK.finditer(sentence)]
+        spans = [Span(re.sub(r"\s+", "", m.group(0)), m.start(), m.end()) for m in _RANK.finditer(sentence)]
+        wanted = [s for s in spans if ("第" in s.text) == (want_unit != "奖")]
+        return wanted
     if kind == "number":
         spans = []
         for m in _NUMBER.finditer(sentence):
@@ -54,10 +56,46 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
                 continue
             spans.append(Span(m.group(0), m.start(), m.end(), m.group(4) or ""))
         return spans
-    spans = [Span(m.group(0), m.start(), m.end()) for m in _QUOTED.finditer(sentence)]
-    for m in _ORGANISATION.finditer(sentence):
-        name = _ORG_PREFIX.sub("", m.group(0))
-        start = m.end() - len(name)
-        if len(name) >= 4:
-            spans.append(Span(name, start, m.end()))
+    if kind == "list":
+        return [Span(m.group(0), m.start(), m.end()) for m in _SEGMENT.finditer(sentence) if _enumerates(m.group(0))]
+    spans = []
+    if want_unit in ("", "name"):
+        spans += [Span(m.group(1), m.start(1), m.end(1)) for m in _QUOTED.finditer(sentence)]
+    if want_unit in ("", "school", "company"):
+        for m in _ORGANISATION.finditer(sentence):
+            name = _ORG_PREFIX.sub("", m.group(0))
+            start = m.end() - len(name)
+            if len(name) >= 4 and (not want_unit or _org_kind(name) == want_unit):
+                spans.append(Span(name, start, m.end()))
+    if want_unit == "person":
+        spans += _people(sentence)
+    return spans
+
+
+_SEGMENT = re.compile(r"[^，,；。]+")
+_SCHOOL_END = ("大学", "学院", "学校", "中学校", "中学", "中心")
+_COMPANY_END = ("公司", "集团")
+
+
+def _enumerates(segment: str) -> bool:
+    return segment.count("、") >= 1 or segment.count("“") >= 2 or "和" in segment
+
+
+def _org_kind(name: str) -> str:
+    if name.endswith(_SCHOOL_END):
+        return "school"
+    if name.endswith(_COMPANY_END):
+        return "company"
+    return ""
+
+
+def _people(sentence: str) -> list[Span]:
+    """Person names, as jieba's part-of-speech tagger marks them (nr)."""
+    import jieba.posseg
+
+    spans, pos = [], 0
+    for word, flag in jieba.posseg.cut(sentence):
+        if flag == "nr" and len(word) >= 2:
+            spans.append(Span(word, pos, pos + len(word)))
+        pos += len(word)
     return spans

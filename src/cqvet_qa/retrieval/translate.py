@@ -25,13 +25,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
+from ..settings import cache_dir
+
 MAX_CANDIDATES = 3  # CC-CEDICT translations kept per English word or phrase
 _MAX_CEDICT_PHRASE = 3  # longest English phrase looked up in CC-CEDICT
+_MEMO_LIMIT = 50_000  # per-translator memo entries before they are dropped
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_ALL_CJK = re.compile(r"[\u3400-\u9fff]+")
-# Words (letters, inner apostrophes), numbers (with , or . inside, optional ordinal suffix).
-_TOKEN = re.compile(r"(?P<num>\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?|(?P<word>[a-z]+(?:'[a-z]+)*)")
+_CJK = re.compile(r"[\u3400-\u9fff]+")
+# Numbers (1,200 / 98.65, an ordinal suffix dropped) and words (letters, inner apostrophes).
+_TOKEN = re.compile(r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:st|nd|rd|th)?|(?P<word>[a-z]+(?:'[a-z]+)*)")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2032": "'", "`": "'"})
 
 # Question frames and function words: never translated on their own.
@@ -47,36 +49,24 @@ STOPWORDS = frozenset(
     then there these they this those though through thus to too toward towards under until up upon us very
     via was we were what whatever when where whether which while who whom whose why will with within without
     would yet you your yours
-    according approximately called did does exactly figure give kind list listed mention mentioned name named
-    roughly say says said specific state stated tell told type what which year years respectively report
-    reported report's vs
+    according actually approximately called chart currently effort efforts exactly example examples figure
+    list listed mention mentioned name named really report reported respectively roughly said say says
+    specific state stated table tell thing things told type vs way ways year years
     """.split()
 )
 
-_SPELLING = (  # British to American, as CC-CEDICT and the glossary spell
-    (re.compile(r"isation$"), "ization"),
-    (re.compile(r"isations$"), "izations"),
-    (re.compile(r"ising$"), "izing"),
-    (re.compile(r"ised$"), "ized"),
-    (re.compile(r"ise$"), "ize"),
-    (re.compile(r"ises$"), "izes"),
-    (re.compile(r"our$"), "or"),
-    (re.compile(r"ours$"), "ors"),
-    (re.compile(r"tre$"), "ter"),
-    (re.compile(r"tres$"), "ters"),
+_SPELLING = (  # British to American spelling, as CC-CEDICT and the glossary mostly spell
+    (re.compile(r"isation(s?)$"), r"ization\1"),
+    (re.compile(r"is(e|es|ed|ing)$"), r"iz\1"),
+    (re.compile(r"our(s?)$"), r"or\1"),
+    (re.compile(r"tre(s?)$"), r"ter\1"),
     (re.compile(r"^programme"), "program"),
 )
-_NO_SPELLING = frozenset({"our", "ours", "four", "hour", "hours", "tour", "tours", "pour", "your", "yours", "promise",
-                          "raise", "rise", "wise", "otherwise", "exercise", "expertise", "enterprise", "enterprises",
-                          "franchise", "precise", "concise", "premise", "premises", "surprise", "compromise",
-                          "advertise", "merchandise", "noise", "poise", "praise", "cruise", "arise", "likewise",
-                          "paradise", "treatise", "disguise", "demise", "excise", "chemise", "revise", "supervise",
-                          "televise", "despise", "devise", "improvise", "apprise", "comprise", "incise", "bruise",
-                          "lise", "mise", "vise", "guise", "anise", "reprise", "cerise", "valise", "concise"})
 
 
 def _spell(word: str) -> str:
-    if word in _NO_SPELLING or len(word) <= 4:
+    """American spelling of a (possibly) British word; applied alike to questions and glossary keys."""
+    if len(word) <= 5:
         return word
     for pattern, repl in _SPELLING:
         new = pattern.sub(repl, word)
@@ -85,13 +75,16 @@ def _spell(word: str) -> str:
     return word
 
 
+_NOT_PLURAL = frozenset({"news", "series", "species", "means", "whereabouts", "headquarters", "premises", "overseas"})
+
+
 def singular(word: str) -> str:
     """A plural noun's singular, by rule (works both for questions and glossary keys)."""
-    if len(word) <= 3 or word.endswith(("ss", "us", "is", "'s")):
+    if len(word) <= 3 or word in _NOT_PLURAL or word.endswith(("ss", "us", "is", "ics", "'s")):
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
-    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+    if word.endswith(("sses", "shes", "ches", "xes")):
         return word[:-2]
     if word.endswith("s"):
         return word[:-1]
@@ -104,22 +97,21 @@ def fold(word: str) -> str:
 
 
 def base_forms(word: str) -> list[str]:
-    """The word itself, then plausible base forms (plural, -ing, -ed, -ly), most likely first."""
-    word = _spell(word)
-    forms = [word, singular(word)]
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            stem = word[: -len(suffix)]
-            forms += [stem, stem + "e"]
-            if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
-                forms.append(stem[:-1])  # planned -> plan
-            if suffix == "ed" and stem.endswith("i"):
-                forms.append(stem[:-1] + "y")  # applied -> apply
-    if word.endswith("ly") and len(word) > 5:
-        forms += [word[:-2], word[:-3] + "y" if word.endswith("ily") else word[:-2]]
-    if word.endswith("ally") and len(word) > 6:
-        forms.append(word[:-4])  # financially -> financi(al): handled by the -ly form above
-    return list(dict.fromkeys(f for f in forms if f))
+    """The word, then plausible base forms (American spelling, plural, -ing, -ed, -ly), most likely first."""
+    forms: list[str] = []
+    for w in dict.fromkeys([word, _spell(word)]):
+        forms += [w, singular(w)]
+        for suffix in ("ing", "ed"):
+            if w.endswith(suffix) and len(w) > len(suffix) + 2:
+                stem = w[: -len(suffix)]
+                forms += [stem, stem + "e"]
+                if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+                    forms.append(stem[:-1])  # planned -> plan
+                if suffix == "ed" and stem.endswith("i"):
+                    forms.append(stem[:-1] + "y")  # applied -> apply
+        if w.endswith("ly") and len(w) > 5:
+            forms.append(w[:-3] + "y" if w.endswith("ily") else w[:-2])  # annually -> annual
+    return list(dict.fromkeys(forms))
 
 
 def words_of(text: str) -> list[tuple[str, str]]:
@@ -175,7 +167,7 @@ class Sense(NamedTuple):
     qualified: bool  # the gloss carried a note in brackets, e.g. "workshop (of artisan)"
 
 
-_INDEX_VERSION = 1  # bump when _parse_cedict changes, so cached indexes are rebuilt
+_INDEX_VERSION = 2  # bump when _parse_cedict changes, so cached indexes are rebuilt
 _SKIP_PREFIXES = (
     "variant of", "old variant of", "archaic variant of", "obscure variant of", "japanese variant of",
     "korean variant of", "erhua variant of", "surname ", "see ", "see also ", "used in ", "cl:", "abbr.",
@@ -201,7 +193,7 @@ def _parse_cedict(lines: Iterable[str]) -> dict[str, str]:
             continue
         head, _, body = line.partition(" /")
         parts = head.split(" ", 2)
-        if len(parts) < 3 or not _ALL_CJK.fullmatch(parts[1]):
+        if len(parts) < 3 or not _CJK.fullmatch(parts[1]):
             continue
         simplified = parts[1]
         glosses = [g.strip() for sense in body.rstrip().rstrip("/").split("/") for g in sense.split(";")]
@@ -232,6 +224,7 @@ def _parse_cedict(lines: Iterable[str]) -> dict[str, str]:
 
 
 def senses_of(packed: str) -> list[Sense]:
+    """Unpack "chinese,position,glosses,qualified;..." (the compact form the index keeps)."""
     out = []
     for item in packed.split(";"):
         chinese, position, total, qualified = item.split(",")
@@ -241,8 +234,6 @@ def senses_of(packed: str) -> list[Sense]:
 
 def _index_cache_file(source: Path) -> Path | None:
     try:
-        from ..settings import cache_dir
-
         return cache_dir() / f"cedict-en-index-v{_INDEX_VERSION}-{source.stat().st_size}.tsv"
     except OSError:
         return None
@@ -252,32 +243,43 @@ def _index_cache_file(source: Path) -> Path | None:
 def cedict_index() -> dict[str, str]:
     """CC-CEDICT reversed: English gloss (lower case, 1-3 words, 'to'/'a'/notes removed) -> packed senses.
 
-    Parsing the dictionary takes a few seconds, so the reversed index is kept
-    as a plain TSV in the cache directory (settings.cache_dir()) and read back
-    in about a tenth of a second; it is parsed again when the file is missing
-    or unreadable. Loaded once per process and shared by every translator.
+    Parsing the dictionary takes one to three seconds, so the reversed index
+    is kept as a plain TSV in the cache directory (settings.cache_dir()) and
+    read back in about a tenth of a second; it is parsed again when that file
+    is missing or damaged. Loaded once per process, shared by all translators.
     """
     source = _cedict_path()
     cached = _index_cache_file(source)
     if cached is not None:
-        try:
-            text = cached.read_text(encoding="utf-8")
-            index = dict(line.split("\t", 1) for line in text.splitlines())
-            if index:
-                return index
-        except (OSError, ValueError):
-            pass
+        index = _read_index(cached)
+        if index:
+            return index
     with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
         index = _parse_cedict(f)
     if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-            tmp.write_text("".join(f"{k}\t{v}\n" for k, v in index.items()), encoding="utf-8")
-            os.replace(tmp, cached)
-        except OSError:
-            pass
+        _write_index(cached, index)
     return index
+
+
+def _read_index(path: Path) -> dict[str, str] | None:
+    try:
+        header, _, body = path.read_text(encoding="utf-8").partition("\n")
+        index = dict(line.split("\t", 1) for line in body.splitlines())
+    except (OSError, ValueError):
+        return None
+    return index if header == f"#cedict-en-index\t{_INDEX_VERSION}\t{len(index)}" else None
+
+
+def _write_index(path: Path, index: dict[str, str]) -> None:
+    """Write atomically (a reader sees the old file or the whole new one); failures only cost speed."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"#cedict-en-index\t{_INDEX_VERSION}\t{len(index)}\n"] + [f"{k}\t{v}\n" for k, v in index.items()]
+        tmp.write_text("".join(lines), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _rank(sense: Sense) -> tuple:
@@ -373,8 +375,8 @@ class QueryTranslator:
 
     def translate(self, question: str) -> list[str]:
         """Chinese strings for BM25, in question order, without repeats; [] when nothing is left."""
-        out: list[str] = list(_CJK_RUN.findall(question))
-        tokens = words_of(_CJK_RUN.sub(" ", question))
+        out: list[str] = list(_CJK.findall(question))
+        tokens = words_of(_CJK.sub(" ", question))
         folded = [fold(tok) if kind == "word" else tok for kind, tok in tokens]
         i = 0
         while i < len(tokens):
@@ -422,6 +424,9 @@ class QueryTranslator:
     def _word_terms(self, word: str) -> tuple[str, ...]:
         cached = self._word_cache.get(word)
         if cached is None:
+            if len(self._word_cache) > _MEMO_LIMIT:  # a long-running server sees endless new words
+                self._word_cache.clear()
+                self._strict.clear()
             forms = base_forms(word)
             cached = self._glossary_single(forms) or self._cedict_terms(forms)
             self._word_cache[word] = cached
