@@ -24,7 +24,7 @@ browser() {
   # The UI tests drive Debian's Chromium; install it when missing (needs root, as on CI).
   if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
     else
       echo "run.sh: /usr/bin/chromium is missing; install Debian's chromium for the browser tests" >&2
     fi

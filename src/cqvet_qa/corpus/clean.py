@@ -28,6 +28,7 @@ _FIGURE = re.compile(r"^(附)?图\s*\d+\s*-\s*\d+\s")
 _TABLE = re.compile(r"^(附)?表\s*\d+\s*-\s*\d+\s")
 _APPENDIX = re.compile(r"^附\s*(表|录|件)$")
 _SUBHEADING = re.compile(r"^挑战[一二三四五六七八九十]+[:：]\S{2,30}$")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")  # icon-font glyphs of the PDF, no text
 _ROW_NUMBER = re.compile(r"^(\d{1,3})(?:\s+(.*))?$")
 
 
@@ -230,7 +231,8 @@ class _Parser:
 def clean_report(raw_text: str, title: str) -> CleanDocument:
     """Parse extracted report text into blocks with section paths, pages and spans."""
     parser = _Parser()
-    for raw in raw_text.replace("\r\n", "\n").replace("\ufeff", "").split("\n"):
+    raw_text = _PRIVATE_USE.sub("", raw_text.replace("\r\n", "\n").replace("\ufeff", ""))
+    for raw in raw_text.split("\n"):
         parser.feed(raw.rstrip())
     parser.flush()
     parts, pos = [], 0

@@ -153,14 +153,13 @@ def _bert_state_dict(buf: bytes, parsed: dict) -> dict[str, np.ndarray]:
         dtype, count, offset, nbytes = tensors[name]
         if count != int(np.prod(shape)):
             raise ValueError(f"{name}: {count} values, expected shape {shape}")
+        expected = {_Q4: count // 32 * _Q4_BLOCK.itemsize, _F32: count * 4}.get(dtype)
+        if nbytes != expected:
+            raise ValueError(f"{name}: dtype {dtype} with {nbytes} bytes for {count} values")
         if dtype == _Q4:
-            if nbytes != count // 32 * _Q4_BLOCK.itemsize:
-                raise ValueError(f"{name}: bad Q4 byte size {nbytes}")
             arr = _dequantise_q4(buf, offset, count)
-        elif dtype == _F32:
-            arr = np.frombuffer(buf, "<f4", count, offset).astype(np.float32)
         else:
-            raise ValueError(f"{name}: unknown dtype {dtype}")
+            arr = np.frombuffer(buf, "<f4", count, offset).astype(np.float32)
         return np.ascontiguousarray(arr.reshape(shape))
 
     sd = {

@@ -1,0 +1,82 @@
+"""The HTTP API as other tools use it: the real app on a local port, called with gradio_client."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import pytest
+from gradio_client import Client
+
+from cqvet_qa.ui import append_feedback, build_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def client(assistant, tmp_path_factory):
+    demo = build_app(assistant, feedback_path=tmp_path_factory.mktemp("fb") / "feedback.jsonl")
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        demo.close()
+
+
+def test_only_named_endpoints_are_public(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    assert set(api["named_endpoints"]) == {"/ask", "/search"}
+    assert not api["unnamed_endpoints"]
+
+
+def test_search_finds_the_compliance_rate(client):
+    result = client.predict(query="2024年职业学校办学条件总体达标率", k=5, api_name="/search")
+    assert result["query"] == "2024年职业学校办学条件总体达标率"
+    hits = result["hits"]
+    assert 1 <= len(hits) <= 5
+    hit = next(h for h in hits if "88.5%" in h["text"])
+    assert hit["section"] and isinstance(hit["page"], int) and hit["page"] > 0
+    assert hit["chunk_id"] and hit["doc"]
+
+
+def test_ask_returns_a_cited_answer(client):
+    answer = client.predict(question="2024年办学条件总体达标率是多少？", history=[], api_name="/ask")
+    json.dumps(answer)  # plain JSON all the way down
+    assert {"text", "answered", "citations", "hits", "question", "mode", "note"} <= set(answer)
+    assert answer["answered"] and answer["text"]
+    assert answer["citations"], answer
+    for c in answer["citations"]:
+        assert c["section"] and isinstance(c["page"], int) and c["page"] > 0
+        assert c["quote"] and c["chunk_id"] and c["doc"]
+    assert {c["chunk_id"] for c in answer["citations"]} <= {h["chunk_id"] for h in answer["hits"]}
+
+
+def test_ask_takes_history_and_rejects_empty_questions(client):
+    history = [["有多少个鲁班工坊？", "2个"]]
+    answer = client.predict(question="它们在哪里？", history=history, api_name="/ask")
+    assert isinstance(answer["text"], str) and isinstance(answer["citations"], list)
+    with pytest.raises(Exception, match="question"):
+        client.predict(question="   ", history=[], api_name="/ask")
+
+
+def test_feedback_appends_survive_concurrency(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+
+    def worker(n: int) -> None:
+        for i in range(25):
+            append_feedback(path, {"worker": n, "i": i, "question": "问" * 500, "liked": i % 2 == 0})
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 200
+    assert len({(r["worker"], r["i"]) for r in map(json.loads, lines)}) == 200

@@ -1,0 +1,220 @@
+"""The index on disk: round trip, stale detection and rebuild, damage, atomic swaps.
+
+Each test builds a throw-away index of a short synthetic report in tmp_path.
+All of them share the session's embedding model (loading it is the slow part):
+`Assistant.load` is pointed at it through its module's `Embedder` name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import cqvet_qa.assistant as assistant_module
+from cqvet_qa.assistant import Assistant
+from cqvet_qa.corpus.loader import list_documents, read_document
+from cqvet_qa.index_store import CURRENT, FORMAT_VERSION, IndexUnusable, Manifest, build_index, load_index, stale_reason
+from cqvet_qa.passages import SplitSettings, split_document
+from cqvet_qa.retrieval.dense import DenseIndex
+
+NAME = "mini-report.txt"
+TITLE = "迷你职业教育质量报告"
+
+V1 = [
+    " 1发展概况",
+    "1.1 办学规模",
+    "2024 年，重庆市共有职业学校 171所，其中中等职业学校 126所，高等职业学校 45",
+    "所，在校生规模稳步扩大。",
+    "1.2 办学能力",
+    "2024 年，重庆市建成市级公共实训基地 57个，职业学校基本办学条件总体达标率达",
+    "88.5%，较上年提升 6.7%。",
+    " 2人才培养",
+    "2.1 技能成长",
+    "重庆市职业学校学生在全国职业院校技能大赛中获得一等奖 33项，获奖总数连续 16",
+    "年位居西部第一。",
+]
+V2 = V1 + [
+    "2.2 就业质量",
+    "2024 年，重庆市高等职业学校毕业生毕业去向落实率为 90.76%，中等职业学校毕业",
+    "生毕业去向落实率为 98.65%。",
+]
+NEW_FACT_QUERY = "2024年高等职业学校毕业生毕业去向落实率是多少？"
+OLD_FACT_QUERY = "重庆市建成了多少个市级公共实训基地？"
+
+
+def extract(lines: list[str]) -> str:
+    return "\n\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def embedder(assistant):
+    return assistant.embedder
+
+
+@pytest.fixture
+def split(embedder):
+    return SplitSettings(max_tokens=embedder.info.max_seq_length)  # what Assistant.load uses
+
+
+@pytest.fixture
+def shared_model(monkeypatch, embedder):
+    monkeypatch.setattr(assistant_module, "Embedder", lambda model=None: embedder)
+
+
+def write_corpus(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / NAME).write_text(extract(V1), encoding="utf-8")
+    (folder / "mini-report.meta.json").write_text(json.dumps({"title": TITLE}), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory, embedder) -> Path:
+    """One build of the V1 corpus; each test gets its own copy (the manifest holds no paths)."""
+    root = tmp_path_factory.mktemp("pristine")
+    corpus = write_corpus(root / "corpus")
+    split = SplitSettings(max_tokens=embedder.info.max_seq_length)
+    assert stale_reason(root / "index", list_documents(corpus), embedder.info.to_dict(), split) == "no index yet"
+    build_index(corpus, root / "index", embedder, split)
+    return root / "index"
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    return write_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def index(tmp_path, corpus, pristine) -> Path:
+    folder = tmp_path / "index"
+    shutil.copytree(pristine, folder, symlinks=True)
+    return folder
+
+
+def live_build(index: Path) -> Path:
+    return index / os.readlink(index / CURRENT)
+
+
+def build_dirs(index: Path) -> list[str]:
+    return sorted(p.name for p in index.iterdir() if p.name.startswith(("build-", ".tmp-")))
+
+
+def test_build_then_load_round_trip(corpus, index, embedder, split):
+    loaded = load_index(index)
+    sources = list_documents(corpus)
+    expected = split_document(read_document(sources[0]), NAME, split, token_count=embedder.token_count)
+    assert len(expected) >= 3
+    assert loaded.passages == expected
+    assert loaded.manifest.passages == len(expected)
+    assert loaded.manifest.documents == {NAME: sources[0].sha256}
+    assert loaded.dense.size == len(expected)
+    assert stale_reason(index, sources, embedder.info.to_dict(), split) is None
+    assert (index / CURRENT).is_symlink() and build_dirs(index) == [os.readlink(index / CURRENT)]
+
+
+def test_loaded_index_finds_a_fact_with_its_citation(corpus, index, shared_model):
+    build = os.readlink(index / CURRENT)
+    hits = Assistant.load(corpus=corpus, index=index, rebuild=False).search(OLD_FACT_QUERY, k=3)
+    assert "57个" in hits[0].text
+    assert hits[0].section == "1 发展概况 › 1.2 办学能力"
+    assert hits[0].page == 1
+    assert hits[0].doc == TITLE
+    assert os.readlink(index / CURRENT) == build  # a current index is not rebuilt
+
+
+def test_edited_corpus_makes_the_index_stale_and_load_rebuilds_it(corpus, index, embedder, split, shared_model):
+    old_build = os.readlink(index / CURRENT)
+    (corpus / NAME).write_text(extract(V2), encoding="utf-8")
+    sources = list_documents(corpus)
+    assert stale_reason(index, sources, embedder.info.to_dict(), split) == "the corpus changed"
+
+    with pytest.raises(IndexUnusable, match="the corpus changed"):
+        Assistant.load(corpus=corpus, index=index, rebuild=False)
+
+    hits = Assistant.load(corpus=corpus, index=index).search(NEW_FACT_QUERY, k=3)
+    assert "90.76%" in hits[0].text
+    assert hits[0].section == "2 人才培养 › 2.2 就业质量"
+    assert stale_reason(index, sources, embedder.info.to_dict(), split) is None
+    new_build = os.readlink(index / CURRENT)
+    assert new_build != old_build
+    assert build_dirs(index) == [new_build]  # the old build is cleaned away, no temp folder left
+
+
+def test_other_model_or_settings_make_the_index_stale(corpus, index, embedder, split):
+    sources = list_documents(corpus)
+    other_model = dict(embedder.info.to_dict(), name="bigger-model", fingerprint="0" * 64)
+    assert stale_reason(index, sources, other_model, split).startswith("the embedding model changed")
+    smaller = SplitSettings(chunk_size=120, chunk_overlap=40, max_tokens=split.max_tokens)
+    assert stale_reason(index, sources, embedder.info.to_dict(), smaller) == "the passage settings changed"
+
+
+def truncate_faiss(build: Path) -> None:
+    data = (build / "dense.faiss").read_bytes()
+    (build / "dense.faiss").write_bytes(data[: len(data) // 2])
+
+
+def garbage_passages(build: Path) -> None:
+    (build / "passages.jsonl").write_text("this is not an index\n{{{\n", encoding="utf-8")
+
+
+def drop_a_passage(build: Path) -> None:
+    lines = (build / "passages.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (build / "passages.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
+
+
+def future_format(build: Path) -> None:
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 99
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "damage, message, try_rebuild",
+    [
+        (truncate_faiss, r"index files in .* are damaged", True),
+        (garbage_passages, r"passages in .* are unreadable", True),
+        (future_format, rf"index format 99 is not {FORMAT_VERSION}", True),
+        (drop_a_passage, r"holds \d+ passages, the manifest says \d+", False),  # same path as the two above
+    ],
+    ids=["truncated-faiss", "garbage-passages", "format-99", "missing-passage"],
+)
+def test_damaged_index_is_refused_or_rebuilt(corpus, index, shared_model, damage, message, try_rebuild):
+    damage(live_build(index))
+
+    with pytest.raises(IndexUnusable, match=message):
+        load_index(index)
+    with pytest.raises(IndexUnusable, match=message) as refused:
+        Assistant.load(corpus=corpus, index=index, rebuild=False)
+    assert str(index) in str(refused.value) and "--no-rebuild" in str(refused.value)
+
+    if try_rebuild:
+        hits = Assistant.load(corpus=corpus, index=index, rebuild=True).search(OLD_FACT_QUERY, k=3)
+        assert "57个" in hits[0].text
+        assert Manifest.read(live_build(index) / "manifest.json").format_version == FORMAT_VERSION
+
+
+def test_missing_manifest_is_refused(index):
+    (live_build(index) / "manifest.json").unlink()
+    with pytest.raises(IndexUnusable, match="manifest .* is unreadable"):
+        load_index(index)
+
+
+def test_a_failed_build_leaves_the_previous_index_in_place(corpus, index, embedder, split, monkeypatch):
+    before = os.readlink(index / CURRENT)
+    passages = load_index(index).passages
+    (corpus / NAME).write_text(extract(V2), encoding="utf-8")
+
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(DenseIndex, "save", disk_full)
+    with pytest.raises(OSError):
+        build_index(corpus, index, embedder, split)
+
+    assert os.readlink(index / CURRENT) == before
+    assert load_index(index).passages == passages
+    assert build_dirs(index) == [before]  # the half-written folder is gone
