@@ -47,6 +47,7 @@ class Assistant:
         """Open the index, rebuilding it first when it is missing, damaged or stale."""
         corpus_dir = Path(corpus) if corpus else default_corpus()
         index_dir = Path(index) if index else default_index()
+        list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
         embedder = Embedder(model)
         loaded = open_index(corpus_dir, index_dir, embedder, rebuild=rebuild, progress=progress)
         searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)

@@ -33,15 +33,22 @@ def _positive_k(value: str) -> int:
     return k
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line saying what is wrong."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"cqvet-qa: error: {message} (see cqvet-qa --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--corpus", type=Path, help="folder of documents (default: the repo's corpus/)")
     common.add_argument("--index", type=Path, help="index folder (default: the repo's index/)")
     common.add_argument("--model", help="embedding model: local path or cached hub id (env CQVET_EMBED_MODEL)")
     common.add_argument("--no-rebuild", action="store_true", help="refuse a stale or damaged index instead of rebuilding")
     common.add_argument("--json", action="store_true", help="print JSON")
 
-    parser = argparse.ArgumentParser(prog="cqvet-qa", description="Ask the Chongqing vocational education quality report (2024).")
+    parser = _Parser(prog="cqvet-qa", description="Ask the Chongqing vocational education quality report (2024).")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", parents=[common], help="build the index (only if stale, unless --force)")
     build.add_argument("--force", action="store_true", help="rebuild even if the index is current")

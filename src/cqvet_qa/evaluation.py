@@ -27,9 +27,12 @@ def read_questions(path: Path) -> list[dict]:
         for number, line in enumerate(f, start=1):
             if line.strip():
                 try:
-                    items.append(json.loads(line))
+                    item = json.loads(line)
                 except ValueError as exc:
                     raise ValueError(f"{path}:{number} is not JSON ({exc})") from exc
+                if not isinstance(item, dict) or not str(item.get("question", "")).strip():
+                    raise ValueError(f'{path}:{number} has no "question"')
+                items.append(item)
     return items
 
 

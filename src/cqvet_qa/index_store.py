@@ -62,14 +62,17 @@ class Manifest:
     def read(cls, path: Path) -> "Manifest":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            manifest = cls(**data)
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError) as exc:
             raise IndexUnusable(f"manifest {path} is unreadable ({exc})") from exc
-        if manifest.format_version != FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != FORMAT_VERSION:
             raise IndexUnusable(
-                f"index format {manifest.format_version} is not {FORMAT_VERSION} (built by cqvet-qa {manifest.package_version})"
+                f"index format {version} is not {FORMAT_VERSION} (built by cqvet-qa {data.get('package_version') if isinstance(data, dict) else '?'})"
             )
-        return manifest
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise IndexUnusable(f"manifest {path} is unreadable ({exc})") from exc
 
 
 @dataclass

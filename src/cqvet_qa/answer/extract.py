@@ -67,8 +67,6 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
             bonus += 0.3
         if any(w in near[-8:] for w in other) and not any(w in near[-8:] for w in question.level):
             bonus -= 0.4
-        if any(w in sentence for w in other) and not any(w in sentence for w in question.level):
-            bonus -= 0.5  # the sentence is about the other school level
     if question.unit and span.unit:
         bonus += 0.3 if span.unit.endswith(question.unit) else -0.3
     if re.search(r"(提升|提高|增加|增长|上升)(至|到)$", sentence[max(0, span.start - 3) : span.start]):
@@ -87,31 +85,54 @@ def _distance_penalty(sentence: str, span: Span, terms: dict[str, float]) -> flo
     return 0.3 if best is None else min(best / 60, 0.3)
 
 
-def candidates(question: Question, hits: list[Hit], terms: dict[str, float]) -> list[Candidate]:
+@dataclass(frozen=True)
+class Evidence:
+    """A retrieved passage as the answerer reads it: whole sentences, and the heading it sits under."""
+
+    hit: Hit
+    text: str  # the passage widened to sentence boundaries
+    context: str  # section path and heading (a table's title and header)
+
+
+# How much the sentence and the clause around a candidate count: a figure sits in the clause that
+# names it, while a name (a school, a brand) is often the subject at the head of the sentence.
+_CLAUSE_WEIGHT = {"number": (0.5, 1.0), "rate": (0.5, 1.0), "date": (0.5, 1.0), "rank": (0.5, 1.0)}
+
+
+def _level_conflict(question: Question, sentence: str) -> bool:
+    """The sentence speaks of the other school level only (高职 when 中职 is asked, or back)."""
+    if not question.level:
+        return False
+    other = HIGHER if question.level == SECONDARY else SECONDARY
+    return any(w in sentence for w in other) and not any(w in sentence for w in question.level)
+
+
+def candidates(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> list[Candidate]:
+    sentence_weight, clause_weight = _CLAUSE_WEIGHT.get(question.kind, (1.0, 0.3))
     found: list[Candidate] = []
-    for hit in hits:
-        prior = 0.1 / hit.rank
-        context = f"{hit.section} {hit.text}"
-        for m in _SENTENCE.finditer(hit.text):
+    for item in evidence:
+        prior = 0.1 / item.hit.rank
+        context = f"{item.context} {item.text}"
+        for m in _SENTENCE.finditer(item.text):
             sentence = m.group(0).strip()
-            if len(sentence) < 4:
+            if len(sentence) < 4 or _level_conflict(question, sentence):
                 continue
             sentence_cov = 0.7 * _coverage(sentence, terms) + 0.3 * _coverage(context, terms)
             spans = find_spans(sentence, question.kind, question.unit)
             if not spans:
                 if question.kind in ("entity", "list", "other"):
-                    found.append(Candidate(sentence_cov + prior - 0.1, sentence_cov, None, sentence, hit))
+                    found.append(Candidate(sentence_cov + prior - 0.1, sentence_cov, None, sentence, item.hit))
                 continue
             for span in spans:
                 if question.kind in ("entity", "list") and span.text in question.text:
                     continue  # the question's own words are not its answer
                 left, right = _clause_bounds(sentence, span.start, span.end)
                 clause_cov = _coverage(sentence[max(0, left - 6) : right], terms)
-                score = 0.5 * sentence_cov + clause_cov + prior
-                score += _context_bonus(question, sentence, span) - _distance_penalty(sentence, span, terms)
+                score = sentence_weight * sentence_cov + clause_weight * clause_cov + prior
+                score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, span, terms)
                 if any(t in span.text for t in terms):
                     score -= 0.2  # an answer restates the question's words less often than it adds to them
-                found.append(Candidate(score, sentence_cov, span, sentence, hit))
+                found.append(Candidate(score, sentence_cov, span, sentence, item.hit))
     return sorted(found, key=lambda c: -c.score)
 
 
@@ -156,8 +177,9 @@ def _first_sentence(text: str) -> str:
     return m.group(0).strip() if m else text[:80]
 
 
-def extract_answer(question: Question, hits: list[Hit], terms: dict[str, float]) -> Answer:
-    ranked = candidates(question, hits, terms)
+def extract_answer(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> Answer:
+    hits = [item.hit for item in evidence]
+    ranked = candidates(question, evidence, terms)
     if not ranked or ranked[0].coverage < MIN_COVERAGE[question.lang]:
         return not_found(question, hits)
     best = ranked[0]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from .extract import extract_answer
+import re
+
+from ..passages import Passage
+from .extract import Evidence, extract_answer
 from .question import analyse, resolve_follow_up
 from .types import Answer
+
+_SENTENCE_END = re.compile(r"[。！？；\n]")
 
 
 def _useful(token: str, bm25) -> bool:
@@ -19,10 +24,33 @@ def _weight(token: str, bm25) -> float:
     return bm25.idf(token) if token in bm25.retriever.vocab_dict else 1.5
 
 
+def widen(passages: list[Passage], i: int) -> str:
+    """The passage grown to whole sentences from its overlapping neighbours (all exact document text)."""
+    p = passages[i]
+    text = p.text
+    prev = passages[i - 1] if i > 0 else None
+    if prev and prev.doc_id == p.doc_id and prev.start < p.start < prev.end and not _SENTENCE_END.search(prev.text[p.start - prev.start - 1 :][:1]):
+        head = prev.text[: p.start - prev.start]
+        cut = max((m.end() for m in _SENTENCE_END.finditer(head)), default=0)
+        text = head[cut:] + text
+    nxt = passages[i + 1] if i + 1 < len(passages) else None
+    if nxt and nxt.doc_id == p.doc_id and nxt.start < p.end < nxt.end and not _SENTENCE_END.search(text[-1:]):
+        tail = nxt.text[p.end - nxt.start :]
+        m = _SENTENCE_END.search(tail)
+        text += tail[: m.end()] if m else tail
+    return text
+
+
 def answer_question(assistant, question: str, history: list[tuple[str, str]], k: int = 5) -> Answer:
     resolved = resolve_follow_up(question, history)
     parsed = analyse(resolved)
     hits = assistant.search(resolved, k=k)
-    bm25 = assistant.searcher.bm25
+    searcher = assistant.searcher
+    evidence = []
+    for hit in hits:
+        i = searcher.position[hit.chunk_id]
+        passage = searcher.passages[i]
+        evidence.append(Evidence(hit, widen(searcher.passages, i), f"{passage.section} {passage.context}"))
+    bm25 = searcher.bm25
     terms = {t: _weight(t, bm25) for t in assistant.query_terms(resolved) if _useful(t, bm25)}
-    return extract_answer(parsed, hits, terms)
+    return extract_answer(parsed, evidence, terms)

@@ -26,12 +26,13 @@ _KIND_CUES_EN = [
     ("rate", r"\b(percentage|proportion|rate|ratio|share|percent)\b|by what percent"),
     ("date", r"\bwhen\b|what date|which (day|month|year)s?|what (day|month|year)s?|\bperiod\b|cover\b"),
     ("rank", r"\brank(ed|ing)?\b|what place|which place|position\b|what level of (award|prize)|what prize"),
-    ("list", r"\b(which|what) (are|were) the\b|\blist\b|\bname the\b|which (countries|schools|companies|projects)"),
+    ("list", r"\b(which|what) (are|were) the\b|\bname the\b|which (countries|schools|companies|projects)"),
     ("number", r"how (many|much)|number of|amount|total|income|funding|revenue|\bcount\b"),
     ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bname\b|nationality"),
 ]
 
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_ASKING = r"多少|几[个项所家条年门人名]?|哪[所家个些位里]|谁|什么"
 SECONDARY = ("中职", "中等职业")
 HIGHER = ("高职", "高等职业")
 _LEVEL_EN = {"secondary": SECONDARY, "higher vocational": HIGHER, "junior college": HIGHER}
@@ -80,6 +81,8 @@ def analyse(text: str) -> Question:
     lowered = text.lower()
     cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
+    if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):
+        kind = "list"  # two things asked ("计划招多少，实际招到多少？"): answer with the sentence giving both
     if lang == "en" and kind in ("entity", "other") and re.search(r"[\u3400-\u9fff]", text) is None:
         kind = next((k for k, pattern in _KIND_CUES_ZH if re.search(pattern, text)), kind)
     level: tuple[str, ...] = ()

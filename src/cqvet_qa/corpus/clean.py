@@ -84,22 +84,24 @@ class _Parser:
         self.mode = "prose"  # prose | caption | table
         self.table_title = ""
         self.table_header = ""
-        self.table_rows: list[str] = []
+        self.table_rows: list[list] = []  # [page where the row starts, text]
+        self.pending_page = 0
         self.next_row = 1
         self.table_page = 0
 
     # --- emitting -------------------------------------------------------
-    def emit(self, kind: str, text: str, **extra) -> None:
+    def emit(self, kind: str, text: str, page: int | None = None, **extra) -> None:
         text = text.strip()
         if text:
-            self.blocks.append(Block(kind, text, max(self.page, 1), list(self.path), self.unit, **extra))
+            page = max(page or self.page, 1)
+            self.blocks.append(Block(kind, text, page, list(self.path), self.unit, **extra))
 
     def flush_paragraph(self) -> None:
         if self.pending:
             text = ""
             for frag in self.pending:
                 text = join_wrapped(text, frag)
-            self.emit("caption" if self.mode == "caption" else "paragraph", normalize_spaces(text))
+            self.emit("caption" if self.mode == "caption" else "paragraph", normalize_spaces(text), page=self.pending_page)
             self.pending = []
         if self.mode == "caption":
             self.mode = "prose"
@@ -108,11 +110,9 @@ class _Parser:
         if self.mode != "table":
             return
         table = " ".join(x for x in (self.table_title, self.table_header) if x)
-        page, self.page = self.page, self.table_page
-        self.emit("table" if self.table_rows else "caption", self.table_title)
-        self.page = page
-        for row in self.table_rows:
-            self.emit("row", re.sub(r"\s+", " ", row), table=table)
+        self.emit("table" if self.table_rows else "caption", self.table_title, page=self.table_page)
+        for page, row in self.table_rows:
+            self.emit("row", re.sub(r"\s+", " ", row), page=page, table=table)
         self.table_rows = []
         self.mode = "prose"
 
@@ -161,7 +161,7 @@ class _Parser:
         if _FIGURE.match(line):
             self.flush()
             self.mode = "caption"
-            self.pending = [line]
+            self.pending, self.pending_page = [line], self.page
             return True
         if _TABLE.match(line):
             self.flush()
@@ -192,12 +192,12 @@ class _Parser:
         m = _ROW_NUMBER.match(line)
         if m and int(m.group(1)) == self.next_row:
             self.next_row += 1
-            self.table_rows.append(line)
+            self.table_rows.append([self.page, line])
             return True
         if self.table_rows:
-            self.table_rows[-1] += " " + line
+            self.table_rows[-1][1] += " " + line
         elif self.table_header and self.next_row == 1:
-            self.table_rows.append(line)  # a table without row numbers
+            self.table_rows.append([self.page, line])  # a table without row numbers
         else:
             self.table_header = f"{self.table_header} {line}".strip()
         return True
@@ -223,6 +223,8 @@ class _Parser:
             else:
                 self.pending.append(line)
                 return
+        if not self.pending:
+            self.pending_page = self.page
         self.pending.append(line)
         if display_width(line) < FULL_LINE_WIDTH and _SENTENCE_END.search(line):
             self.flush_paragraph()

@@ -60,6 +60,7 @@ def overlaps(a: Passage, b: Passage) -> bool:
 class HybridSearcher:
     def __init__(self, passages: list[Passage], bm25: BM25Index, dense: DenseIndex, depth: int = 100) -> None:
         self.passages = passages
+        self.position = {p.chunk_id: i for i, p in enumerate(passages)}
         self.bm25 = bm25
         self.dense = dense
         self.vectors = dense.vectors()
