@@ -7,7 +7,8 @@ from pathlib import Path
 
 from collections.abc import Iterator
 
-from .answer.pipeline import answer_question
+from .answer.llm import stream_answer
+from .answer.pipeline import answer_question, set_citation_pages
 from .answer.types import Answer
 from .corpus.loader import list_documents
 from .embedding.model import Embedder
@@ -63,8 +64,14 @@ class Assistant:
     def stream(
         self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None
     ) -> Iterator[Answer]:
-        """Yield the answer as it grows (once for extractive answers); the last one is complete."""
-        yield answer_question(self, question, history or [], k=k)
+        """Yield the answer as it grows; the last one is complete.
+
+        mode None: the LLM when CQVET_LLM_BASE_URL is set, else extractive; "llm" when it is not
+        set, or when the server fails, gives the extractive answer with a note.
+        """
+        fallback = answer_question(self, question, history or [], k=k)
+        for answer in stream_answer(fallback, mode):
+            yield set_citation_pages(self.searcher, answer)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         query = query.strip()

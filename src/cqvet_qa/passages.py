@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from bisect import bisect_right
+from dataclasses import asdict, dataclass, field
 from itertools import groupby
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -40,11 +41,20 @@ class Passage:
     context: str  # heading the passage sits under (case title, table title and header)
     kind: str  # prose | table
     chunk_id: str = ""
+    page_breaks: list = field(default_factory=list)  # [offset in text, page] for pages after the first
 
     def __post_init__(self) -> None:
         if not self.chunk_id:
             digest = hashlib.sha1(f"{self.doc_id}|{self.start}|{self.text}".encode()).hexdigest()
             self.chunk_id = f"{self.doc_id.rsplit('.', 1)[0]}-{digest[:10]}"
+
+    def page_at(self, offset: int) -> int:
+        """The page on which the character at `offset` of the text is printed."""
+        page = self.page
+        for start, later_page in self.page_breaks:
+            if start <= offset:
+                page = later_page
+        return page
 
     @property
     def index_text(self) -> str:
@@ -55,11 +65,27 @@ class Passage:
         return asdict(self)
 
 
-def _page_at(blocks: list[Block], offset: int) -> int:
-    for block in blocks:
-        if block.end >= offset:
-            return block.page
-    return blocks[-1].page
+class _PageMap:
+    """Page of every character of the cleaned document, from the blocks' pages and page breaks."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        self.starts: list[int] = []
+        self.pages: list[int] = []
+        for block in blocks:
+            for offset, page in block.page_breaks or [[0, block.page]]:
+                self.starts.append(block.start + offset)
+                self.pages.append(page)
+
+    def at(self, offset: int) -> int:
+        return self.pages[max(bisect_right(self.starts, offset) - 1, 0)]
+
+    def breaks(self, start: int, end: int) -> list[list[int]]:
+        out, page = [], self.at(start)
+        for i in range(bisect_right(self.starts, start), bisect_right(self.starts, end - 1)):
+            if self.pages[i] != page:
+                page = self.pages[i]
+                out.append([self.starts[i] - start, page])
+        return out
 
 
 def split_document(
@@ -78,6 +104,7 @@ def split_document(
         strip_whitespace=True,
     )
     content = [b for b in doc.blocks if b.kind not in ("heading", "table")]
+    pages = _PageMap(doc.blocks)
     passages: list[Passage] = []
     for (_, is_table, table), group_iter in groupby(content, key=lambda b: (tuple(b.section), b.kind == "row", b.table)):
         group = list(group_iter)
@@ -101,12 +128,13 @@ def split_document(
                         doc=doc.title,
                         doc_id=doc_id,
                         section=section,
-                        page=_page_at(group, piece_start),
+                        page=pages.at(piece_start),
                         start=piece_start,
                         end=piece_start + len(piece),
                         text=piece,
                         context=context,
                         kind="table" if is_table else "prose",
+                        page_breaks=pages.breaks(piece_start, piece_start + len(piece)),
                     )
                 )
     return passages

@@ -19,6 +19,7 @@ from pathlib import Path
 import gradio as gr
 from filelock import FileLock
 
+from .answer.llm import LLMSettings
 from .settings import REPO_ROOT
 
 log = logging.getLogger("cqvet_qa")
@@ -414,7 +415,7 @@ def make_api(assistant):
 
 
 def llm_configured() -> bool:
-    return bool(os.environ.get("CQVET_LLM_BASE_URL"))
+    return LLMSettings.from_env() is not None
 
 
 def model_description(assistant) -> str:

@@ -286,8 +286,8 @@ def _renumber(text: str, count: int) -> tuple[str, list[tuple[int, str]]]:
                     kept.append(order[i])
         if kept:
             out.append("[" + ", ".join(str(n) for n in kept) + "]")
-        elif out[-1].endswith(" ") and text[last : last + 1] in (" ", ""):
-            out[-1] = out[-1].rstrip(" ")  # no "text  " left where a bad marker was
+        elif not text[last : last + 1].isalnum():
+            out[-1] = out[-1].rstrip(" ")  # "92.1% [7]，" → "92.1%，"
     out.append(text[last:])
     cited = sorted(order, key=order.get)
     return "".join(out).strip(), [(i, segments[i]) for i in cited]

@@ -53,4 +53,13 @@ def answer_question(assistant, question: str, history: list[tuple[str, str]], k:
         evidence.append(Evidence(hit, widen(searcher.passages, i), f"{passage.section} {passage.context}"))
     bm25 = searcher.bm25
     terms = {t: _weight(t, bm25) for t in assistant.query_terms(resolved) if _useful(t, bm25)}
-    return extract_answer(parsed, evidence, terms)
+    return set_citation_pages(searcher, extract_answer(parsed, evidence, terms))
+
+
+def set_citation_pages(searcher, answer: Answer) -> Answer:
+    """Cite the page the quoted sentence is printed on, not the page its passage starts on."""
+    for citation in answer.citations:
+        passage = searcher.passages[searcher.position[citation.chunk_id]]
+        offset = passage.text.find(citation.quote[:12])
+        citation.page = passage.page_at(offset) if offset >= 0 else passage.page
+    return answer

@@ -42,6 +42,7 @@ class Block:
     section: list[str]
     chapter: int  # index of the top-level unit, so passages never cross it
     table: str = ""  # for rows: the table's title and header
+    page_breaks: list = field(default_factory=list)  # [offset in text, page] where a new page starts
     start: int = 0  # character span in CleanDocument.text
     end: int = 0
 
@@ -80,12 +81,11 @@ class _Parser:
         self.chapter = 0  # 0 = front matter
         self.unit = 0
         self.path: list[str] = []
-        self.pending: list[str] = []  # wrapped lines of the paragraph being read
+        self.pending: list[tuple[int, str]] = []  # (page, wrapped line) of the paragraph being read
         self.mode = "prose"  # prose | caption | table
         self.table_title = ""
         self.table_header = ""
         self.table_rows: list[list] = []  # [page where the row starts, text]
-        self.pending_page = 0
         self.next_row = 1
         self.table_page = 0
 
@@ -98,10 +98,13 @@ class _Parser:
 
     def flush_paragraph(self) -> None:
         if self.pending:
-            text = ""
-            for frag in self.pending:
-                text = join_wrapped(text, frag)
-            self.emit("caption" if self.mode == "caption" else "paragraph", normalize_spaces(text), page=self.pending_page)
+            text, breaks = "", []
+            for page, frag in self.pending:
+                text = join_wrapped(text, normalize_spaces(frag))
+                if not breaks or breaks[-1][1] != page:
+                    breaks.append([len(text) - len(normalize_spaces(frag)), max(page, 1)])
+            kind = "caption" if self.mode == "caption" else "paragraph"
+            self.emit(kind, text, page=breaks[0][1], page_breaks=breaks if len(breaks) > 1 else [])
             self.pending = []
         if self.mode == "caption":
             self.mode = "prose"
@@ -161,7 +164,7 @@ class _Parser:
         if _FIGURE.match(line):
             self.flush()
             self.mode = "caption"
-            self.pending, self.pending_page = [line], self.page
+            self.pending = [(self.page, line)]
             return True
         if _TABLE.match(line):
             self.flush()
@@ -221,11 +224,9 @@ class _Parser:
             if _SENTENCE_END.search(line) or display_width(line) >= FULL_LINE_WIDTH or len(self.pending) >= 3:
                 self.flush_paragraph()
             else:
-                self.pending.append(line)
+                self.pending.append((self.page, line))
                 return
-        if not self.pending:
-            self.pending_page = self.page
-        self.pending.append(line)
+        self.pending.append((self.page, line))
         if display_width(line) < FULL_LINE_WIDTH and _SENTENCE_END.search(line):
             self.flush_paragraph()
 
