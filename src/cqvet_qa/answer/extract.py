@@ -21,6 +21,8 @@ from .types import MAX_ANSWER_CHARS, Answer, Citation
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _CLAUSE_BREAK = re.compile(r"[，,：:（）()；]")
 _COMMA = re.compile(r"[，,；。]")
+_COMPARED = re.compile(r"(较|比|相比|同比|与)\s*20\d{2}\s*(年|届)?")
+_SEPARATOR = re.compile(r"[、，,；;]")
 _YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
 # Share of the question's term weight a sentence must hold to be an answer. English questions
 # carry several alternative translations of each word, of which one is expected to match.
@@ -54,13 +56,17 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
     clause = sentence[left:right]
     bonus = 0.0
     if question.years:
+        clause, near = _COMPARED.sub("", clause), _COMPARED.sub("", near)  # "较2023年提升" is a 2024 figure
         years = set(_YEAR.findall(clause)) | set(_YEAR.findall(near))
-        if any(y in sentence[max(0, span.start - 7) : span.start] for y in question.years):
-            bonus += 1.2  # "2024年为79.2%": the figure is that year's
+        if any(y in _COMPARED.sub("", sentence[max(0, span.start - 9) : span.start]) for y in question.years):
+            bonus += 0.8  # "2024年为79.2%": the figure is that year's
         elif years & set(question.years):
             bonus += 0.3
         elif years:
             bonus -= 0.3
+        sentence_years = set(_YEAR.findall(_COMPARED.sub("", sentence)))
+        if sentence_years and not sentence_years & set(question.years):
+            bonus -= 0.2  # "2024年度，…达88.5%" does not answer a question about 2023
     if question.level:
         other = HIGHER if question.level == SECONDARY else SECONDARY
         if any(w in near for w in question.level):
@@ -69,20 +75,27 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
             bonus -= 0.4
     if question.unit and span.unit:
         bonus += 0.3 if span.unit.endswith(question.unit) else -0.3
+    if re.match(r"以上|以下|左右", sentence[span.end : span.end + 2]) or re.match(r"超过|不足|近|约|超", span.text):
+        bonus -= 0.3  # a bound ("达到75%以上") answers "how much" less well than the figure itself
     if re.search(r"(提升|提高|增加|增长|上升)(至|到)$", sentence[max(0, span.start - 3) : span.start]):
         bonus += 0.15  # "从20%提升至81.7%": the figure reached, not the starting point
     return bonus
 
 
 def _distance_penalty(sentence: str, span: Span, terms: dict[str, float]) -> float:
-    """How far the span is from the question's heaviest terms in the sentence."""
-    best = None
-    for term, weight in sorted(terms.items(), key=lambda kv: -kv[1])[:4]:
+    """How far the span is from the question's terms in the sentence, the heaviest terms counting most."""
+    heaviest = sorted(terms.items(), key=lambda kv: -kv[1])[:4]
+    total = sum(w for _, w in heaviest) or 1.0
+    penalty = 0.0
+    for term, weight in heaviest:
+        best = None
         for m in re.finditer(re.escape(term), sentence):
             gap = span.start - m.end() if m.end() <= span.start else (m.start() - span.end) * 1.5
-            gap = max(gap, 0)
+            between = sentence[min(m.end(), span.end) : max(m.start(), span.start)]
+            gap = max(gap, 0) + 20 * len(_SEPARATOR.findall(between))  # "45所、职业本科学校2所": another item
             best = gap if best is None else min(best, gap)
-    return 0.3 if best is None else min(best / 60, 0.3)
+        penalty += weight * (0.3 if best is None else min(best / 60, 0.3))
+    return penalty / total
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,16 @@ class Evidence:
 _CLAUSE_WEIGHT = {"number": (0.5, 1.0), "rate": (0.5, 1.0), "date": (0.5, 1.0), "rank": (0.5, 1.0)}
 
 
+def _passage_year_bonus(question: Question, text: str) -> float:
+    """A passage about the year asked is likelier to hold its figures."""
+    if not question.years:
+        return 0.0
+    years = set(_YEAR.findall(_COMPARED.sub("", text)))
+    if years & set(question.years):
+        return 0.15
+    return -0.15 if years else 0.0
+
+
 def _level_conflict(question: Question, sentence: str) -> bool:
     """The sentence speaks of the other school level only (高职 when 中职 is asked, or back)."""
     if not question.level:
@@ -111,7 +134,7 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
     sentence_weight, clause_weight = _CLAUSE_WEIGHT.get(question.kind, (1.0, 0.3))
     found: list[Candidate] = []
     for item in evidence:
-        prior = 0.1 / item.hit.rank
+        prior = 0.1 / item.hit.rank + _passage_year_bonus(question, item.text)
         context = f"{item.context} {item.text}"
         for m in _SENTENCE.finditer(item.text):
             sentence = m.group(0).strip()
@@ -141,7 +164,10 @@ def _clause_text(c: Candidate) -> str:
         return c.sentence
     left = max((m.end() for m in _COMMA.finditer(c.sentence, 0, c.span.start)), default=0)
     right = next((m.start() for m in _COMMA.finditer(c.sentence, c.span.end)), len(c.sentence))
-    return c.sentence[left:right].strip("，,；。 ")
+    clause = c.sentence[left:right].strip("，,；。 ")
+    if clause.count("（") < clause.count("）") or clause.count("(") < clause.count(")"):
+        clause = clause.rstrip("）)")
+    return clause.lstrip("（(") if clause.count("（") > clause.count("）") else clause
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -9,6 +9,7 @@ from .extract import Evidence, extract_answer
 from .question import analyse, resolve_follow_up
 from .types import Answer
 
+UNTRANSLATED_WEIGHT = 3.0
 _SENTENCE_END = re.compile(r"[。！？；\n]")
 
 
@@ -53,6 +54,8 @@ def answer_question(assistant, question: str, history: list[tuple[str, str]], k:
         evidence.append(Evidence(hit, widen(searcher.passages, i), f"{passage.section} {passage.context}"))
     bm25 = searcher.bm25
     terms = {t: _weight(t, bm25) for t in assistant.query_terms(resolved) if _useful(t, bm25)}
+    if parsed.lang == "en":  # an English word with no Chinese in the report is a term no sentence holds
+        terms.update({f"∅{w}": UNTRANSLATED_WEIGHT for w in assistant.translator.untranslated(resolved)})
     return set_citation_pages(searcher, extract_answer(parsed, evidence, terms))
 
 

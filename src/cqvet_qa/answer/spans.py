@@ -17,6 +17,7 @@ _DATE = re.compile(
 _RANK = re.compile(
     r"(?:全国|西部|全市|中西部|全球|世界)?第\s*[一二三四五六七八九十\d]+(?:名|位)?|特等奖|一等奖|二等奖|三等奖|金奖|银奖|铜奖|金牌|银牌|铜牌"
 )
+_FIGURE_LABEL = re.compile(r"^(附)?[图表]\s*\d+\s*-\s*\d+")  # "图6- 8" numbers a figure, counts nothing
 _QUOTED = re.compile(r"[“《]([^“”《》]{2,40})[”》]")
 _ORGANISATION = re.compile(
     r"[\u4e00-\u9fff（）]{2,20}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中学校|中学|"
@@ -50,7 +51,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
         return wanted
     if kind == "number":
         spans = []
-        for m in _NUMBER.finditer(sentence):
+        label = _FIGURE_LABEL.match(sentence)
+        for m in _NUMBER.finditer(sentence, label.end() if label else 0):
             after = sentence[m.end() : m.end() + 1]
             if after == "%" or (_year_like(m) and want_unit != "年") or (_year_like(m) and len(m.group(1)) == 4):
                 continue

@@ -375,7 +375,15 @@ class QueryTranslator:
 
     def translate(self, question: str) -> list[str]:
         """Chinese strings for BM25, in question order, without repeats; [] when nothing is left."""
+        return self._walk(question)[0]
+
+    def untranslated(self, question: str) -> list[str]:
+        """Content words with no Chinese the index knows: what the report cannot be matched on."""
+        return self._walk(question)[1]
+
+    def _walk(self, question: str) -> tuple[list[str], list[str]]:
         out: list[str] = list(_CJK.findall(question))
+        missing: list[str] = []
         tokens = words_of(_CJK.sub(" ", question))
         folded = [fold(tok) if kind == "word" else tok for kind, tok in tokens]
         i = 0
@@ -396,9 +404,12 @@ class QueryTranslator:
             if step:
                 i += step
                 continue
-            out += self._word_terms(tok)
+            terms = self._word_terms(tok)
+            if not terms and len(tok) > 2:
+                missing.append(tok)
+            out += terms
             i += 1
-        return list(dict.fromkeys(out))
+        return list(dict.fromkeys(out)), missing
 
     def _glossary_phrase(self, folded: list[str], i: int, out: list[str]) -> int:
         """Add the longest glossary phrase starting at word i; return its length (0: none)."""

@@ -1,0 +1,97 @@
+"""Extractive answers on the real report: question analysis, the traps, follow-ups, English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cqvet_qa.answer.question import HIGHER, SECONDARY, analyse, resolve_follow_up
+from cqvet_qa.answer.types import MAX_ANSWER_CHARS
+
+
+@pytest.mark.parametrize(
+    "question, kind, years, level, unit",
+    [
+        ("2024年重庆中职学生升学比例是多少？", "rate", ["2024"], SECONDARY, ""),
+        ("高职毕业生本省去向落实率是多少？", "rate", [], HIGHER, ""),
+        ("重庆有多少所职业本科学校？", "number", [], (), "所"),
+        ("教育部是哪天发函同意设立重庆电子科技职业大学的？", "date", [], (), ""),
+        ("重庆五一职业技术学院打造了哪些党建品牌？", "list", [], (), ""),
+        ("重庆总成绩排全国第几？", "rank", [], (), "第"),
+        ("是哪所学校构建了党建统领模式？", "entity", [], (), "school"),
+        ("What was the 2024 placement rate of secondary vocational graduates?", "rate", ["2024"], SECONDARY, ""),
+        ("How much money did the schools receive from patents?", "number", [], (), "元"),
+    ],
+)
+def test_question_analysis(question, kind, years, level, unit):
+    q = analyse(question)
+    assert (q.kind, q.years, q.level, q.unit) == (kind, years, level, unit)
+    assert q.lang == ("en" if re.search("[A-Za-z]{4}", question) else "zh")
+
+
+def test_two_things_asked_is_answered_as_a_list():
+    assert analyse("原本计划招多少学生，最后实际招到多少？").kind == "list"
+
+
+def test_follow_up_inherits_the_previous_question():
+    history = [("2024年办学条件总体达标率是多少？", "88.5%")]
+    assert resolve_follow_up("那2023年呢？", history) == "2023年办学条件总体达标率是多少？"
+    assert resolve_follow_up("中职呢？", [("高职毕业生本省去向落实率是多少？", "65.78%")]) == "中职毕业生本省去向落实率是多少？"
+    assert resolve_follow_up("重庆有多少所高职院校？", history) == "重庆有多少所高职院校？"  # a full question stands alone
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _check_citations(answer):
+    assert answer.citations
+    hit_text = {h.chunk_id: h.text for h in answer.hits}
+    for c in answer.citations:
+        assert c.chunk_id in hit_text and isinstance(c.page, int) and c.page > 0
+        assert c.section and c.doc
+        # the quote is a sentence of the report: it starts inside the cited passage
+        assert _squash(c.quote)[:8] in _squash(hit_text[c.chunk_id])
+
+
+@pytest.mark.parametrize(
+    "question, expected, trap",
+    [
+        ("2024年办学条件总体达标率是多少？", "88.5%", "81.7%"),
+        ("2024年重庆中职学生升学比例是多少？", "79.2%", "76.8%"),  # 2023 and 2024 side by side
+        ("2024年高职毕业生毕业去向落实率是多少？", "90.76%", "98.65%"),  # 高职 and 中职 in one sentence
+        ("2024年中职毕业生毕业去向落实率是多少？", "98.65%", "90.76%"),
+        ("高职毕业生本省去向落实率是多少？", "65.78%", "83.15%"),
+        ("重庆有多少所职业本科学校？", "2所", "45所"),  # neighbouring items of one enumeration
+    ],
+)
+def test_the_asked_figure_wins_over_its_neighbours(assistant, question, expected, trap):
+    answer = assistant.ask(question)
+    assert answer.answered
+    head = answer.text.split("（")[0]
+    assert expected in head and trap not in head, answer.text
+    assert len(answer.text) <= MAX_ANSWER_CHARS
+    _check_citations(answer)
+    assert any(expected in _squash(c.quote) for c in answer.citations)
+
+
+def test_follow_up_question_is_answered_in_full(assistant):
+    first = assistant.ask("2024年中职毕业生毕业去向落实率是多少？")
+    second = assistant.ask("那高职呢？", history=[("2024年中职毕业生毕业去向落实率是多少？", first.text)])
+    assert second.question == "2024年高职毕业生毕业去向落实率是多少？"
+    assert second.text.startswith("90.76%")
+
+
+def test_english_question_gets_an_english_answer_with_the_figure(assistant):
+    answer = assistant.ask("What was the graduate placement rate of higher vocational graduates in 2024?")
+    assert answer.answered and answer.text.startswith("90.76%")
+    assert "the report says" in answer.text
+    _check_citations(answer)
+
+
+def test_what_the_report_does_not_say_is_not_answered(assistant):
+    answer = assistant.ask("重庆职业学校有多少名外籍校长？")
+    assert not answer.answered, answer.text
+    assert "未找到" in answer.text
+    assert answer.hits  # the nearest passages are still shown
