@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", parents=[common], help="hybrid search for passages")
     search.add_argument("query")
     search.add_argument("-k", type=_positive_k, default=5)
-    evaluate = sub.add_parser("eval", parents=[common], help="retrieval metrics on a question file")
+    evaluate = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a question file")
     evaluate.add_argument("--qa", type=Path, required=True, help="JSONL questions (format of the dev set)")
     evaluate.add_argument("-k", type=_positive_k, default=10, help="passages retrieved per question")
     sub.add_parser("model", parents=[common], help="show the embedding model in use")
@@ -116,13 +116,13 @@ def cmd_search(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluation import read_questions, run_retrieval_eval
+    from .evaluation import read_questions, run_eval
 
     try:
         items = read_questions(args.qa)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    result = run_retrieval_eval(_assistant(args), items, k=args.k)
+    result = run_eval(_assistant(args), items, k=args.k)
     if args.json:
         _print_json(result)
         return 0
@@ -136,9 +136,10 @@ def _print_metrics_table(result: dict) -> None:
     rows += [(f"lang={k}", v) for k, v in result["by_lang"].items()]
     rows += [(f"type={k}", v) for k, v in result["by_type"].items()]
     shown = [c for c in columns if any(c in m for _, m in rows)]
-    print(f"{'':18}" + "".join(f"{c:>10}" for c in shown))
+    widths = [max(8, len(c) + 2) for c in shown]
+    print(f"{'':18}" + "".join(f"{c:>{w}}" for c, w in zip(shown, widths)))
     for name, m in rows:
-        cells = "".join(f"{'-' if m.get(c) is None else m[c]:>10}" for c in shown)
+        cells = "".join(f"{'-' if m.get(c) is None else m[c]:>{w}}" for c, w in zip(shown, widths))
         print(f"{name:18}{cells}")
     for failure in result.get("failures", []):
         print(f"✗ {failure['id']} {failure['question']}\n    expected {failure['expected']} · got {failure['got']}")

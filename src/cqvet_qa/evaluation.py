@@ -83,14 +83,21 @@ def _mean(values: list) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def run_retrieval_eval(assistant, items: list[dict], k: int = 10) -> dict:
-    """Search every question and score where its evidence first appears."""
-    rows = []
+def run_eval(assistant, items: list[dict], k: int = 10) -> dict:
+    """Search and answer every question: where its evidence first appears, and whether the answer is right."""
+    rows, failures = [], []
     for item in items:
         hits = assistant.search(item["question"], k=max(k, max(KS)))
         rank = first_hit_rank([h.text for h in hits], item.get("evidence", []))
+        answer = assistant.ask(item["question"])
+        correct = answer_correct(item, answer.text, answer.answered)
         rows.append({"id": item.get("id"), "lang": item.get("lang", "?"), "type": item.get("type", "?"),
-                     "evidence": bool(item.get("evidence")), "rank": rank})
+                     "evidence": bool(item.get("evidence")), "rank": rank, "correct": correct})
+        if not correct:
+            failures.append({"id": item.get("id"), "question": item["question"],
+                             "expected": item.get("answers") or "(not in the report)",
+                             "got": answer.text if answer.answered else f"(not answered) {answer.text}"})
     result = summarize(rows)
     result["misses"] = [r["id"] for r in rows if r["evidence"] and (r["rank"] is None or r["rank"] > 5)]
+    result["failures"] = failures
     return result
