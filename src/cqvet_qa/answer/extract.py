@@ -205,8 +205,9 @@ def _first_sentence(text: str) -> str:
 
 def extract_answer(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> Answer:
     hits = [item.hit for item in evidence]
-    ranked = candidates(question, evidence, terms)
-    if not ranked or ranked[0].coverage < MIN_COVERAGE[question.lang]:
+    enough = MIN_COVERAGE[question.lang]
+    ranked = [c for c in candidates(question, evidence, terms) if c.coverage >= enough]
+    if not ranked:
         return not_found(question, hits)
     best = ranked[0]
     citation = Citation(best.hit.doc, best.hit.section, best.hit.page, best.sentence, best.hit.chunk_id)

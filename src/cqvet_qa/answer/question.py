@@ -48,7 +48,7 @@ _UNIT_CUES = [
     (r"多少人|几人|几名|多少名|人数", "人"),
     (r"几个|多少个", "个"),
     (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth", "元"),
-    (r"\bschools\b|\binstitutions\b", "所"),
+    (r"\bschools\b", "所"),
     (r"\bcompanies\b|\benterprises\b", "家"),
     (r"\bprojects\b|\bpatents\b|\bawards\b|\bprizes\b|\bitems\b", "项"),
     (r"\bmeasures\b", "条"),

@@ -52,7 +52,10 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
     if kind == "number":
         spans = []
         label = _FIGURE_LABEL.match(sentence)
+        names = [q.span() for q in _QUOTED.finditer(sentence)]
         for m in _NUMBER.finditer(sentence, label.end() if label else 0):
+            if any(a < m.start() < b for a, b in names):
+                continue  # a number inside a name (《…816工程…》) counts nothing
             after = sentence[m.end() : m.end() + 1]
             if after == "%" or (_year_like(m) and want_unit != "年") or (_year_like(m) and len(m.group(1)) == 4):
                 continue
