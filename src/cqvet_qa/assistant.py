@@ -10,9 +10,18 @@ from collections.abc import Iterator
 from .answer.llm import stream_answer
 from .answer.pipeline import answer_question, set_citation_pages
 from .answer.types import Answer
-from .corpus.loader import list_documents
+from .corpus.loader import add_files, list_documents
 from .embedding.model import Embedder
-from .index_store import BuildReport, IndexUnusable, LoadedIndex, build_index, load_index, stale_reason
+from .index_store import (
+    BuildReport,
+    DocumentInfo,
+    IndexUnusable,
+    LoadedIndex,
+    build_index,
+    current_manifest,
+    load_index,
+    stale_reason,
+)
 from .language import detect_language
 from .passages import SplitSettings
 from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
@@ -54,32 +63,39 @@ class Assistant:
         searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
         return cls(embedder, searcher, corpus_dir, index_dir)
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None
+    ) -> Answer:
         """A short answer with the sentences it rests on; see `stream` for LLM answers as they arrive."""
         answer = None
-        for answer in self.stream(question, history, k=k, mode=mode):
+        for answer in self.stream(question, history, k=k, mode=mode, doc=doc):
             pass
         return answer
 
     def stream(
-        self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None
+        self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None
     ) -> Iterator[Answer]:
         """Yield the answer as it grows; the last one is complete.
 
         mode None: the LLM when CQVET_LLM_BASE_URL is set, else extractive; "llm" when it is not
         set, or when the server fails, gives the extractive answer with a note.
         """
-        fallback = answer_question(self, question, history or [], k=k)
+        fallback = answer_question(self, question, history or [], k=k, doc=doc)
         for answer in stream_answer(fallback, mode):
             yield set_citation_pages(self.searcher, answer)
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str, k: int = 5, doc: str | None = None) -> list[Hit]:
+        """Top k passages; `doc` (file name or title) keeps the search to one document."""
         query = query.strip()
         if not query:
             return []
         k = max(1, min(int(k), MAX_K))
         vector = self.embedder.encode_query(query)
-        return self.searcher.search(vector, self.query_terms(query), k, WEIGHTS[detect_language(query)])
+        return self.searcher.search(vector, self.query_terms(query), k, WEIGHTS[detect_language(query)], doc=doc)
+
+    def documents(self) -> list[DocumentInfo]:
+        """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
+        return current_manifest(self.index).infos()
 
     def query_terms(self, query: str) -> list[str]:
         """The BM25 tokens of a query; an English one also gets its Chinese translations."""
@@ -107,18 +123,24 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: b
 
 
 def build_if_needed(corpus=None, index=None, model: str | None = None, force: bool = False, progress: bool = False) -> BuildReport:
-    """`cqvet-qa build`: rebuild when forced or stale, otherwise report the index as it is."""
+    """`cqvet-qa build`: bring the index up to date, re-reading only changed documents (all when forced)."""
     corpus_dir = Path(corpus) if corpus else default_corpus()
     index_dir = Path(index) if index else default_index()
-    sources = list_documents(corpus_dir)
+    list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
     embedder = Embedder(model)
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
-    reason = "forced" if force else stale_reason(index_dir, sources, embedder.info.to_dict(), split)
-    if reason is None:
-        try:
-            loaded = load_index(index_dir)
-            return BuildReport(len(sources), len(loaded.passages), 0.0, rebuilt=False)
-        except IndexUnusable as exc:
-            reason = str(exc)
-    log.info("Building the index at %s: %s", index_dir, reason)
-    return build_index(corpus_dir, index_dir, embedder, split, progress=progress)
+    return build_index(corpus_dir, index_dir, embedder, split, progress=progress, full=force)
+
+
+def add_documents(files: list[str | Path], corpus=None, index=None, model: str | None = None, progress: bool = False):
+    """`cqvet-qa add`: copy readable documents into the corpus, then index them; (file names, report)."""
+    corpus_dir = Path(corpus) if corpus else default_corpus()
+    copied = add_files([Path(f) for f in files], corpus_dir)
+    return copied, build_if_needed(corpus_dir, index, model, progress=progress)
+
+
+def indexed_documents(corpus=None, index=None) -> tuple[list[DocumentInfo], bool]:
+    """`cqvet-qa docs`: the documents in the index, and whether the corpus changed since it was built."""
+    corpus_dir = Path(corpus) if corpus else default_corpus()
+    manifest = current_manifest(Path(index) if index else default_index())
+    return manifest.infos(), manifest.documents != {s.doc_id: s.sha256 for s in list_documents(corpus_dir)}

@@ -15,6 +15,7 @@ from pathlib import Path
 from .corpus.loader import CorpusError
 from .embedding.model import ModelNotFound
 from .index_store import IndexUnusable
+from .retrieval.hybrid import UnknownDocument
 
 EXIT_USAGE = 2
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", parents=[common], help="hybrid search for passages")
     search.add_argument("query")
     search.add_argument("-k", type=_positive_k, default=5)
+    search.add_argument("--doc", help="search only this document (file name or title; see cqvet-qa docs)")
     evaluate = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a question file")
     evaluate.add_argument("--qa", type=Path, required=True, help="JSONL questions (format of the dev set)")
     evaluate.add_argument("-k", type=_positive_k, default=10, help="passages retrieved per question")
@@ -62,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[common], help="a short answer with its citations")
     ask.add_argument("question")
     ask.add_argument("-k", type=_positive_k, default=5, help="passages to answer from")
+    ask.add_argument("--doc", help="answer from this document only (file name or title)")
+    sub.add_parser("docs", parents=[common], help="list the indexed documents")
+    add = sub.add_parser("add", parents=[common], help="copy documents (.txt .md .pdf) into the corpus and index them")
+    add.add_argument("files", nargs="+", type=Path)
     serve = sub.add_parser("serve", parents=[common], help="start the chat UI and HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UserError, CorpusError, ModelNotFound, IndexUnusable, OSError) as exc:
+    except (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, OSError) as exc:
         print(f"cqvet-qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -97,15 +103,54 @@ def cmd_build(args) -> int:
     if args.json:
         _print_json(report.__dict__)
     else:
-        verb = "built" if report.rebuilt else "up to date"
-        print(f"index {verb}: {report.documents} documents, {report.passages} passages ({report.seconds} s)")
+        _print_build(report)
+    return 0
+
+
+def _print_build(report) -> None:
+    """One line; the documents it skipped were each told on stderr as the build read them."""
+    verb = "built" if report.rebuilt else "up to date"
+    changes = f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged"
+    print(
+        f"index {verb}: {report.documents} documents ({changes}), {report.passages} passages, "
+        f"{report.embedded} embedded ({report.seconds} s)"
+    )
+
+
+def cmd_add(args) -> int:
+    from .assistant import add_documents
+
+    copied, report = add_documents(args.files, args.corpus, args.index, args.model, progress=not args.json)
+    if args.json:
+        _print_json({"copied": copied, **report.__dict__})
+    else:
+        print(f"copied into the corpus: {', '.join(copied) or 'nothing new'}")
+        _print_build(report)
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from .assistant import indexed_documents
+
+    documents, corpus_changed = indexed_documents(args.corpus, args.index)
+    if corpus_changed:
+        print("cqvet-qa: the corpus changed since the index was built (cqvet-qa build updates it)", file=sys.stderr)
+    if args.json:
+        _print_json({"documents": [d.__dict__ for d in documents], "corpus_changed": corpus_changed})
+        return 0
+    for d in documents:
+        if d.skipped:
+            print(f"{d.doc_id}  skipped: {d.skipped}")
+        else:
+            pages = f"{d.pages} pages" if d.pages is not None else "no pages"
+            print(f"{d.doc_id}  “{d.title}”  {d.passages} passages, {pages}")
     return 0
 
 
 def cmd_search(args) -> int:
     if not args.query.strip():
         raise UserError("the query is empty")
-    hits = _assistant(args).search(args.query, k=args.k)
+    hits = _assistant(args).search(args.query, k=args.k, doc=args.doc)
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
         return 0
@@ -160,7 +205,7 @@ def cmd_model(args) -> int:
 def cmd_ask(args) -> int:
     if not args.question.strip():
         raise UserError("the question is empty")
-    answer = _assistant(args).ask(args.question, k=args.k)
+    answer = _assistant(args).ask(args.question, k=args.k, doc=args.doc)
     if args.json:
         _print_json(answer.to_dict())
         return 0
@@ -184,6 +229,8 @@ COMMANDS = {
     "model": cmd_model,
     "ask": cmd_ask,
     "serve": cmd_serve,
+    "docs": cmd_docs,
+    "add": cmd_add,
 }
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ link is swapped to it in one atomic rename, so a reader sees the old index or
 the new one and never half of one, and a killed build leaves the old one.
 The manifest records what the index was built from; any difference from the
 corpus, model or settings in use makes it stale.
+
+A rebuild reads and embeds only the documents whose content hash changed: the
+others keep their passages and their vectors (read back from FAISS). BM25 and
+the mined terms span the whole corpus and are cheap, so they are redone. A
+different model, split settings or pipeline code rebuilds everything.
 """
 
 from __future__ import annotations
@@ -15,20 +20,21 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from filelock import FileLock
 
 from . import __version__
-from .corpus.loader import SourceFile, list_documents, read_document
+from .corpus.loader import CorpusError, SourceFile, UnreadableDocument, list_documents, read_document
 from .embedding.model import Embedder
 from .passages import Passage, SplitSettings, split_document
 from .retrieval.bm25 import BM25Index
 from .retrieval.dense import DenseIndex
 from .retrieval.tokens import Tokenizer, mine_terms
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "current"
 log = logging.getLogger("cqvet_qa")
 
@@ -36,7 +42,8 @@ log = logging.getLogger("cqvet_qa")
 def pipeline_fingerprint() -> str:
     """Hash of the code and data that shape passages and tokens: a change to them rebuilds the index."""
     package = Path(__file__).parent
-    parts = ["corpus/clean.py", "corpus/loader.py", "passages.py", "retrieval/tokens.py", "data/stopwords_zh.txt"]
+    readers = sorted(p.relative_to(package).as_posix() for p in (package / "corpus").glob("*.py"))
+    parts = [*readers, "passages.py", "retrieval/tokens.py", "data/stopwords_zh.txt"]
     digest = hashlib.sha256()
     for part in parts:
         digest.update((package / part).read_bytes())
@@ -48,15 +55,30 @@ class IndexUnusable(Exception):
 
 
 @dataclass
+class DocumentInfo:
+    """A document of the corpus as the index holds it."""
+
+    doc_id: str  # file name
+    title: str
+    passages: int
+    pages: int | None  # None for formats without pages (Markdown)
+    skipped: str = ""  # why it could not be read (it then has no passages)
+
+
+@dataclass
 class Manifest:
     format_version: int
     package_version: str
-    documents: dict[str, str]  # doc_id -> sha256 of the file
+    documents: dict[str, str]  # doc_id -> sha256 of the file (and its sidecar), unreadable ones included
     model: dict  # name, fingerprint, dim
     split: dict
     pipeline: str
     passages: int
     built_at: float
+    catalog: list[dict] = field(default_factory=list)  # a DocumentInfo per document
+
+    def infos(self) -> list[DocumentInfo]:
+        return [DocumentInfo(**d) for d in self.catalog]
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -86,10 +108,16 @@ class LoadedIndex:
 
 @dataclass
 class BuildReport:
-    documents: int
+    documents: int  # in the corpus, skipped ones included
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
     passages: int
     seconds: float
-    rebuilt: bool
+    rebuilt: bool  # False: the index was current and left as it was
+    embedded: int = 0  # passages embedded by this build; the others kept their vectors
+    skipped: list[str] = field(default_factory=list)  # "file: reason" per unreadable document
 
 
 def stale_reason(index_dir: Path, sources: list[SourceFile], model: dict, split: SplitSettings) -> str | None:
@@ -103,6 +131,11 @@ def stale_reason(index_dir: Path, sources: list[SourceFile], model: dict, split:
         return str(exc)
     if manifest.documents != {s.doc_id: s.sha256 for s in sources}:
         return "the corpus changed"
+    return _incompatible(manifest, model, split)
+
+
+def _incompatible(manifest: Manifest, model: dict, split: SplitSettings) -> str | None:
+    """Why passages and vectors of this index cannot be reused with this model and settings."""
     if manifest.model.get("fingerprint") != model["fingerprint"]:
         return f"the embedding model changed ({manifest.model.get('name')} -> {model['name']})"
     if manifest.split != asdict(split):
@@ -113,31 +146,123 @@ def stale_reason(index_dir: Path, sources: list[SourceFile], model: dict, split:
 
 
 def build_index(
-    corpus_dir: Path, index_dir: Path, embedder: Embedder, split: SplitSettings = SplitSettings(), progress: bool = False
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    split: SplitSettings = SplitSettings(),
+    progress: bool = False,
+    full: bool = False,
 ) -> BuildReport:
+    """Bring the index up to date with the corpus; `full` reads and embeds every document anew."""
     started = time.perf_counter()
     sources = list_documents(corpus_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(index_dir / ".lock")):
-        passages: list[Passage] = []
-        for source in sources:
-            doc = read_document(source)
-            passages += split_document(doc, source.doc_id, split, token_count=embedder.token_count)
-        texts = [p.index_text for p in passages]
-        tokenizer = Tokenizer(mine_terms(texts))
-        vectors = embedder.encode_passages(texts, progress=progress)
+        old = _load_quietly(index_dir)
+        old_docs = old.manifest.documents if old else {}
+        new_docs = {s.doc_id: s.sha256 for s in sources}
+        counts = {
+            "added": sum(d not in old_docs for d in new_docs),
+            "changed": sum(d in old_docs and old_docs[d] != sha for d, sha in new_docs.items()),
+            "removed": sum(d not in new_docs for d in old_docs),
+        }
+        counts["unchanged"] = len(new_docs) - counts["added"] - counts["changed"]
+        if full or old is None:
+            kept = {}
+        elif reason := _incompatible(old.manifest, embedder.info.to_dict(), split):
+            log.info("Reading and embedding every document: %s", reason)
+            kept = {}
+        elif old_docs == new_docs:
+            return _report(started, sources, counts, old.manifest.infos(), len(old.passages), rebuilt=False)
+        else:
+            kept = _kept(old, new_docs)
+        parts = [kept.get(s.doc_id) or (*_read(s, split, embedder), None) for s in sources]
+        infos = [info for info, _, _ in parts]
+        passages = [p for _, doc_passages, _ in parts for p in doc_passages]
+        if not passages:
+            raise CorpusError(f"no document in {corpus_dir} could be read: " + "; ".join(_skips(infos)))
+        fresh = [p.index_text for _, doc_passages, vectors in parts if vectors is None for p in doc_passages]
+        encoded = embedder.encode_passages(fresh, progress=progress) if fresh else np.empty((0, embedder.info.dim))
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             package_version=__version__,
-            documents={s.doc_id: s.sha256 for s in sources},
+            documents=new_docs,
             model={"name": embedder.info.name, "fingerprint": embedder.info.fingerprint, "dim": embedder.info.dim},
             split=asdict(split),
             pipeline=pipeline_fingerprint(),
             passages=len(passages),
             built_at=time.time(),
+            catalog=[asdict(i) for i in infos],
         )
-        _write_atomically(index_dir, manifest, passages, tokenizer, vectors)
-    return BuildReport(len(sources), len(passages), round(time.perf_counter() - started, 2), True)
+        tokenizer = Tokenizer(mine_terms([p.index_text for p in passages]))
+        _write_atomically(index_dir, manifest, passages, tokenizer, _in_order(parts, encoded))
+    return _report(started, sources, counts, infos, len(passages), rebuilt=True, embedded=len(fresh))
+
+
+def _load_quietly(index_dir: Path) -> LoadedIndex | None:
+    """The current build, or None when there is none or it is damaged (it is then rebuilt whole)."""
+    if not (index_dir / CURRENT).exists():
+        return None
+    try:
+        return load_index(index_dir, tokenizer=False)
+    except IndexUnusable as exc:
+        log.info("The index at %s is rebuilt whole: %s", index_dir, exc)
+        return None
+
+
+def _kept(old: LoadedIndex, new_docs: dict[str, str]) -> dict[str, tuple[DocumentInfo, list[Passage], np.ndarray]]:
+    """Info, passages and vectors of the documents whose content is unchanged."""
+    vectors = old.dense.vectors()
+    rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(old.passages):
+        rows.setdefault(passage.doc_id, []).append(row)
+    kept = {}
+    for info in old.manifest.infos():
+        if new_docs.get(info.doc_id) == old.manifest.documents.get(info.doc_id):
+            ids = rows.get(info.doc_id, [])
+            kept[info.doc_id] = (info, [old.passages[i] for i in ids], vectors[ids])
+    return kept
+
+
+def _in_order(parts: list[tuple[DocumentInfo, list[Passage], np.ndarray | None]], encoded: np.ndarray) -> np.ndarray:
+    """All vectors in passage order: the kept ones, and the new ones where a document has none."""
+    out, at = [], 0
+    for _, passages, vectors in parts:
+        if vectors is None:
+            vectors, at = encoded[at : at + len(passages)], at + len(passages)
+        out.append(vectors)
+    return np.concatenate(out).astype(np.float32)
+
+
+def _read(source: SourceFile, split: SplitSettings, embedder: Embedder) -> tuple[DocumentInfo, list[Passage]]:
+    """Read and split one document; an unreadable one is recorded as skipped, with the reason."""
+    try:
+        doc = read_document(source)
+    except UnreadableDocument as exc:
+        return DocumentInfo(source.doc_id, source.path.stem, 0, None, skipped=exc.reason), []
+    passages = split_document(doc, source.doc_id, split, token_count=embedder.token_count)
+    return DocumentInfo(source.doc_id, doc.title, len(passages), doc.pages), passages
+
+
+def _skips(infos: list[DocumentInfo]) -> list[str]:
+    return [f"{i.doc_id}: {i.skipped}" for i in infos if i.skipped]
+
+
+def _report(started: float, sources: list, counts: dict, infos: list[DocumentInfo], passages: int, **flags) -> BuildReport:
+    """The report of a build, each skipped document told on a line of its own."""
+    skipped = _skips(infos)
+    for line in skipped:
+        log.warning("skipped %s", line)
+    seconds = round(time.perf_counter() - started, 2)
+    return BuildReport(len(sources), **counts, passages=passages, seconds=seconds, skipped=skipped, **flags)
+
+
+def current_manifest(index_dir: Path) -> Manifest:
+    """The manifest of the current build: what it holds, read without loading the model."""
+    path = index_dir / CURRENT / "manifest.json"
+    if not path.exists():
+        raise IndexUnusable(f"there is no index at {index_dir} yet (cqvet-qa build makes one)")
+    return Manifest.read(path)
 
 
 def _write_atomically(index_dir, manifest, passages, tokenizer, vectors) -> None:
@@ -177,8 +302,12 @@ def _remove_old_builds(index_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def load_index(index_dir: Path) -> LoadedIndex:
-    """Load the current build, checking every part so damage is reported here, not deep in FAISS."""
+def load_index(index_dir: Path, tokenizer: bool = True) -> LoadedIndex:
+    """Load the current build, checking every part so damage is reported here, not deep in FAISS.
+
+    `tokenizer=False` leaves BM25 without its tokenizer (checked, not usable for
+    queries): a build reusing passages and vectors is spared setting up jieba.
+    """
     root = index_dir / CURRENT
     manifest = Manifest.read(root / "manifest.json")
     try:
@@ -191,7 +320,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexUnusable(f"{root} holds {len(passages)} passages, the manifest says {manifest.passages}")
     try:
         dense = DenseIndex.load(root / "dense.faiss")
-        bm25 = BM25Index.load(root / "bm25", Tokenizer(terms))
+        bm25 = BM25Index.load(root / "bm25", Tokenizer(terms) if tokenizer else None)
     except Exception as exc:  # FAISS and bm25s raise RuntimeError, OSError, ValueError… on damaged files
         raise IndexUnusable(f"index files in {root} are damaged ({type(exc).__name__}: {exc})") from exc
     if dense.size != len(passages) or dense.index.d != manifest.model.get("dim"):

@@ -110,7 +110,8 @@ def split_document(
         group = list(group_iter)
         section = SECTION_SEP.join(group[0].section)
         if is_table:
-            section = SECTION_SEP.join([*group[0].section, table.split(" 序号")[0]])
+            title = _table_title(doc.blocks, group[0])
+            section = SECTION_SEP.join([*group[0].section, title] if title else group[0].section)
             chunks = _pack_rows(group, settings.chunk_size)
             context = table
         else:
@@ -146,6 +147,12 @@ def _heading_for(blocks: list[Block], first: Block) -> str:
         if block.kind == "heading":
             return block.text
     return ""
+
+
+def _table_title(blocks: list[Block], first_row: Block) -> str:
+    """The title printed just before a table's rows ("" for a table without one)."""
+    at = blocks.index(first_row)
+    return blocks[at - 1].text if at and blocks[at - 1].kind == "table" else ""
 
 
 def _pack_rows(rows: list[Block], size: int) -> list[tuple[int, str]]:

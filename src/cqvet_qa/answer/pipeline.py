@@ -42,10 +42,10 @@ def widen(passages: list[Passage], i: int) -> str:
     return text
 
 
-def answer_question(assistant, question: str, history: list[tuple[str, str]], k: int = 5) -> Answer:
+def answer_question(assistant, question: str, history: list[tuple[str, str]], k: int = 5, doc: str | None = None) -> Answer:
     resolved = resolve_follow_up(question, history)
     parsed = analyse(resolved)
-    hits = assistant.search(resolved, k=k)
+    hits = assistant.search(resolved, k=k, doc=doc)
     searcher = assistant.searcher
     evidence = []
     for hit in hits:

@@ -4,6 +4,8 @@ The extraction wraps every ~35 characters with blank lines in between, marks a
 new PDF page with a leading space, leaves stray page numbers, picture credits,
 flattened tables and spaces inside numbers. Retrieval and citations need the
 opposite: whole sentences, a section path and a page for every piece of text.
+Other PDFs, read page by page (pdf.py), go through the same parser with their
+pages given rather than guessed.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class CleanDocument:
     title: str
     text: str
     blocks: list[Block] = field(default_factory=list)
+    pages: int | None = None  # None for formats without pages (Markdown)
 
 
 def display_width(text: str) -> int:
@@ -206,10 +209,13 @@ class _Parser:
         return True
 
     def feed(self, raw: str) -> None:
+        """One line of the report's extract, where a single leading space starts a new page."""
         page_start = raw.startswith(" ") and not raw.startswith("  ")
         if page_start:
             self.page += 1
-        line = raw.strip()
+        self.feed_line(raw.strip(), page_start)
+
+    def feed_line(self, line: str, page_start: bool) -> None:
         if not line:
             return
         if self.mode != "table" and _PAGE_NUMBER.match(line):
@@ -231,16 +237,36 @@ class _Parser:
             self.flush_paragraph()
 
 
+def _tidy(text: str) -> str:
+    return _PRIVATE_USE.sub("", text.replace("\r\n", "\n").replace("\ufeff", ""))
+
+
 def clean_report(raw_text: str, title: str) -> CleanDocument:
     """Parse extracted report text into blocks with section paths, pages and spans."""
     parser = _Parser()
-    raw_text = _PRIVATE_USE.sub("", raw_text.replace("\r\n", "\n").replace("\ufeff", ""))
-    for raw in raw_text.split("\n"):
+    for raw in _tidy(raw_text).split("\n"):
         parser.feed(raw.rstrip())
     parser.flush()
+    return finish_blocks(parser.blocks, title, pages=parser.page)
+
+
+def clean_pages(pages: list[str], title: str) -> CleanDocument:
+    """Parse text extracted page by page (pages[i] is page i+1); an empty page keeps its number."""
+    parser = _Parser()
+    for number, page_text in enumerate(pages, start=1):
+        parser.page = number
+        lines = [line.strip() for line in _tidy(page_text).split("\n")]
+        for i, line in enumerate(line for line in lines if line):
+            parser.feed_line(line, page_start=i == 0)
+    parser.flush()
+    return finish_blocks(parser.blocks, title, pages=len(pages))
+
+
+def finish_blocks(blocks: list[Block], title: str, pages: int | None) -> CleanDocument:
+    """The document's text is its blocks one per line; each block learns its span in it."""
     parts, pos = [], 0
-    for block in parser.blocks:
+    for block in blocks:
         block.start, block.end = pos, pos + len(block.text)
         parts.append(block.text)
         pos = block.end + 1
-    return CleanDocument(title=title, text="\n".join(parts), blocks=parser.blocks)
+    return CleanDocument(title=title, text="\n".join(parts), blocks=blocks, pages=pages)

@@ -1,61 +1,138 @@
 """Find the documents in a corpus folder and read each into a CleanDocument.
 
-A document's title comes from an optional sidecar `NAME.meta.json`
-({"title": ...}), else from the file name.
+Each format has its reader: `.txt` is an extract like the report's (clean.py),
+`.md` is Markdown (markdown.py), `.pdf` is read page by page (pdf.py). A
+document's title is the one in a sidecar `NAME.meta.json` ({"title": ...}),
+else the reader's (first heading, PDF metadata title), else the file name.
+A file that cannot be read raises UnreadableDocument, so that a build can skip
+it and index the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import CleanDocument, clean_report
-
-SUPPORTED = {".txt"}
+from .markdown import read_markdown
+from .pdf import read_pdf
 
 
 class CorpusError(Exception):
     """The corpus folder cannot be used (missing, empty, unreadable)."""
 
 
+class UnreadableDocument(CorpusError):
+    """One document cannot be read (empty, damaged, a scan without text); the others still can."""
+
+    def __init__(self, doc_id: str, reason: str) -> None:
+        super().__init__(f"{doc_id}: {reason}")
+        self.doc_id = doc_id
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class SourceFile:
     doc_id: str  # file name, unique within the corpus
     path: Path
-    sha256: str
+    sha256: str  # of the file and its sidecar: a new title is a change too
+
+
+def _read_utf8(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+READERS: dict[str, Callable[[Path], CleanDocument]] = {
+    ".txt": lambda path: clean_report(_read_utf8(path), title=""),
+    ".md": lambda path: read_markdown(_read_utf8(path)),
+    ".markdown": lambda path: read_markdown(_read_utf8(path)),
+    ".pdf": read_pdf,
+}
+SUPPORTED = set(READERS)
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.stem + ".meta.json")
+
+
+def is_document(path: Path) -> bool:
+    """A file the corpus indexes (hidden files, such as editors' temporary copies, are not)."""
+    return path.is_file() and path.suffix.lower() in SUPPORTED and not path.name.startswith((".", "~$"))
 
 
 def list_documents(corpus_dir: Path) -> list[SourceFile]:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir} (pass --corpus DIR)")
-    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED)
+    files = sorted(p for p in corpus_dir.iterdir() if is_document(p))
     if not files:
         raise CorpusError(f"no documents ({', '.join(sorted(SUPPORTED))}) in {corpus_dir}")
     sources = []
     for path in files:
+        digest = hashlib.sha256()
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
-        sources.append(SourceFile(path.name, path, hashlib.sha256(data).hexdigest()))
+            digest.update(path.read_bytes())
+            if _sidecar(path).is_file():
+                digest.update(_sidecar(path).read_bytes())
+            sha256 = digest.hexdigest()
+        except OSError:
+            sha256 = ""  # read_document says why when the build reaches it
+        sources.append(SourceFile(path.name, path, sha256))
     return sources
 
 
-def _title(path: Path) -> str:
-    meta = path.with_name(path.stem + ".meta.json")
-    if meta.is_file():
-        try:
-            return str(json.loads(meta.read_text(encoding="utf-8"))["title"])
-        except (ValueError, KeyError, OSError):
-            pass
-    return path.stem
+def _sidecar_title(path: Path) -> str:
+    try:
+        return str(json.loads(_sidecar(path).read_text(encoding="utf-8"))["title"]).strip()
+    except (ValueError, KeyError, TypeError, OSError):
+        return ""
 
 
 def read_document(source: SourceFile) -> CleanDocument:
+    """The document's blocks and title; UnreadableDocument when it yields no text."""
+    path = source.path
     try:
-        text = source.path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CorpusError(f"cannot read {source.path} as UTF-8 text: {exc}") from exc
-    return clean_report(text, title=_title(source.path))
+        if path.stat().st_size == 0:
+            raise ValueError("the file is empty")
+        doc = READERS[path.suffix.lower()](path)
+    except OSError as exc:
+        raise UnreadableDocument(source.doc_id, f"cannot read the file ({exc.strerror or exc})") from exc
+    except ValueError as exc:
+        raise UnreadableDocument(source.doc_id, str(exc)) from exc
+    if not doc.text.strip():
+        raise UnreadableDocument(source.doc_id, "no text found in it")
+    doc.title = _sidecar_title(path) or doc.title or path.stem
+    return doc
+
+
+def add_files(files: list[Path], corpus_dir: Path) -> list[str]:
+    """Copy documents (with their sidecars) into the corpus; refuse all if one could not be indexed.
+
+    Each file is read first, so a scan or a damaged file is reported here
+    rather than skipped by the build; each copy lands under its final name in
+    one rename, so a build running meanwhile never reads half a file.
+    """
+    for path in files:
+        if not path.is_file():
+            raise CorpusError(f"not a file: {path}")
+        if not is_document(path):
+            raise CorpusError(f"{path.name}: not a document the corpus can hold ({', '.join(sorted(SUPPORTED))})")
+        read_document(SourceFile(path.name, path, ""))
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for path in files:
+        for source in (path, _sidecar(path)):
+            target = corpus_dir / source.name
+            if source.is_file() and (not target.exists() or not target.samefile(source)):
+                partial = corpus_dir / f".{source.name}.partial"
+                shutil.copyfile(source, partial)
+                os.replace(partial, target)
+                copied.append(source.name)
+    return copied

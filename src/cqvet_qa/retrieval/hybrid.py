@@ -5,6 +5,8 @@ are standardised over the candidates and mixed with a weight that depends on
 the question's language (BM25 over jieba tokens sees only the Chinese terms a
 question carries). On the dev set this beat reciprocal-rank fusion, which
 lets the weaker dense ranking pull down BM25's exact-term top hits.
+A search can be kept to one document: both retrievers then rank only its
+passages, so a small document is searched as deeply as a large one.
 """
 
 from __future__ import annotations
@@ -57,6 +59,19 @@ def overlaps(a: Passage, b: Passage) -> bool:
     return shared > 0
 
 
+class UnknownDocument(LookupError):
+    """A search was kept to a document the index does not hold."""
+
+
+def _rows_by_name(passages: list[Passage]) -> dict[str, np.ndarray]:
+    """Passage ids of each document under every name a user may give it: file name, stem, title."""
+    rows: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        for name in {p.doc_id, p.doc_id.rsplit(".", 1)[0], p.doc}:
+            rows.setdefault(name.casefold(), []).append(i)
+    return {name: np.asarray(ids, dtype=np.int64) for name, ids in rows.items()}
+
+
 class HybridSearcher:
     def __init__(self, passages: list[Passage], bm25: BM25Index, dense: DenseIndex, depth: int = 100) -> None:
         self.passages = passages
@@ -65,12 +80,29 @@ class HybridSearcher:
         self.dense = dense
         self.vectors = dense.vectors()
         self.depth = depth
+        self._rows_by_name = _rows_by_name(passages)
 
-    def search(self, query_vector: np.ndarray, bm25_query: str | list[str], k: int, weights: FusionWeights) -> list[Hit]:
-        """Top k passages of the fused ranking, overlapping passages removed."""
+    def rows_of(self, doc: str) -> np.ndarray:
+        """Passage ids of the document named `doc` (file name, file name without suffix, or title)."""
+        rows = self._rows_by_name.get(doc.strip().casefold())
+        if rows is None:
+            raise UnknownDocument(f"no indexed document is called {doc!r} (cqvet-qa docs lists them)")
+        return rows
+
+    def search(
+        self, query_vector: np.ndarray, bm25_query: str | list[str], k: int, weights: FusionWeights, doc: str | None = None
+    ) -> list[Hit]:
+        """Top k passages of the fused ranking (of document `doc` only, if given), overlapping passages removed."""
         depth = max(self.depth, 2 * k)
-        _, dense_ids = self.dense.search(query_vector, depth)
         bm25_scores = self.bm25.scores(bm25_query)
+        if doc is None:
+            _, dense_ids = self.dense.search(query_vector, depth)
+        else:
+            rows = self.rows_of(doc)
+            dense_ids = rows[np.argsort(-(self.vectors[rows] @ query_vector), kind="stable")[:depth]]
+            in_doc = np.zeros_like(bm25_scores)
+            in_doc[rows] = bm25_scores[rows]
+            bm25_scores = in_doc
         bm25_ids = np.argpartition(-bm25_scores, min(depth, len(bm25_scores) - 1))[:depth]
         bm25_ids = bm25_ids[bm25_scores[bm25_ids] > 0]
         candidates = np.union1d(dense_ids, bm25_ids).astype(np.int64)
