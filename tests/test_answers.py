@@ -30,8 +30,10 @@ def test_question_analysis(question, kind, years, level, unit):
     assert q.lang == ("en" if re.search("[A-Za-z]{4}", question) else "zh")
 
 
-def test_two_things_asked_is_answered_as_a_list():
-    assert analyse("原本计划招多少学生，最后实际招到多少？").kind == "list"
+def test_two_things_asked_is_answered_with_the_sentence_giving_both(assistant):
+    assert analyse("原本计划招多少学生，最后实际招到多少？").kind == "compound"
+    answer = assistant.ask("国家在线精品课《Python程序设计》是哪所学校申报的？课程负责人是谁？")
+    assert "重庆工程职业技术学院" in answer.text and "杨智勇" in answer.text
 
 
 def test_follow_up_inherits_the_previous_question():

@@ -105,6 +105,7 @@ class Evidence:
     hit: Hit
     text: str  # the passage widened to sentence boundaries
     context: str  # section path and heading (a table's title and header)
+    table: bool = False  # the passage is table rows
 
 
 # How much the sentence and the clause around a candidate count: a figure sits in the clause that
@@ -140,10 +141,11 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
             sentence = m.group(0).strip()
             if len(sentence) < 4 or _level_conflict(question, sentence):
                 continue
-            sentence_cov = 0.7 * _coverage(sentence, terms) + 0.3 * _coverage(context, terms)
+            own = 0.5 if item.table else 0.7  # a table row means little without its title and header
+            sentence_cov = own * _coverage(sentence, terms) + (1 - own) * _coverage(context, terms)
             spans = find_spans(sentence, question.kind, question.unit)
             if not spans:
-                if question.kind in ("entity", "list", "other"):
+                if question.kind in ("entity", "list", "compound", "other"):
                     found.append(Candidate(sentence_cov + prior - 0.1, sentence_cov, None, sentence, item.hit))
                 continue
             for span in spans:
@@ -187,6 +189,17 @@ def compose(question: Question, best: Candidate) -> str:
     return _shorten(span if clause == span else f"{span}（{clause}）", MAX_ANSWER_CHARS)
 
 
+def _other_level_fits_better(question: Question, evidence: list[Evidence], terms: dict[str, float], best: float) -> bool:
+    """The report states it for the other school level only: 高职 figures do not answer a 中职 question."""
+    other = [
+        _coverage(m.group(0), terms)
+        for item in evidence
+        for m in _SENTENCE.finditer(item.text)
+        if _level_conflict(question, m.group(0))
+    ]
+    return bool(other) and max(other) >= best + 0.2
+
+
 def not_found(question: Question, hits: list[Hit]) -> Answer:
     if question.lang == "en":
         text = "The report does not state this. The closest passages are cited below."
@@ -207,7 +220,7 @@ def extract_answer(question: Question, evidence: list[Evidence], terms: dict[str
     hits = [item.hit for item in evidence]
     enough = MIN_COVERAGE[question.lang]
     ranked = [c for c in candidates(question, evidence, terms) if c.coverage >= enough]
-    if not ranked:
+    if not ranked or _other_level_fits_better(question, evidence, terms, ranked[0].coverage):
         return not_found(question, hits)
     best = ranked[0]
     citation = Citation(best.hit.doc, best.hit.section, best.hit.page, best.sentence, best.hit.chunk_id)

@@ -51,7 +51,8 @@ def answer_question(assistant, question: str, history: list[tuple[str, str]], k:
     for hit in hits:
         i = searcher.position[hit.chunk_id]
         passage = searcher.passages[i]
-        evidence.append(Evidence(hit, widen(searcher.passages, i), f"{passage.section} {passage.context}"))
+        context = f"{passage.section} {passage.context}"
+        evidence.append(Evidence(hit, widen(searcher.passages, i), context, table=passage.kind == "table"))
     bm25 = searcher.bm25
     terms = {t: _weight(t, bm25) for t in assistant.query_terms(resolved) if _useful(t, bm25)}
     if parsed.lang == "en":  # an English word with no Chinese in the report is a term no sentence holds

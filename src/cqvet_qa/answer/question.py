@@ -70,7 +70,7 @@ _ENTITY_CUES = [
 class Question:
     text: str
     lang: str
-    kind: str  # number | rate | date | rank | entity | list | other
+    kind: str  # number | rate | date | rank | entity | list | compound | other
     years: list[str] = field(default_factory=list)
     level: tuple[str, ...] = ()  # SECONDARY or HIGHER when the question names one
     unit: str = ""  # expected unit for number questions
@@ -82,7 +82,7 @@ def analyse(text: str) -> Question:
     cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
     if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):
-        kind = "list"  # two things asked ("计划招多少，实际招到多少？"): answer with the sentence giving both
+        kind = "compound"  # two things asked ("计划招多少，实际招到多少？"): answer with the sentence giving both
     if lang == "en" and kind in ("entity", "other") and re.search(r"[\u3400-\u9fff]", text) is None:
         kind = next((k for k, pattern in _KIND_CUES_ZH if re.search(pattern, text)), kind)
     level: tuple[str, ...] = ()

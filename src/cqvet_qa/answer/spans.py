@@ -61,6 +61,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
                 continue
             spans.append(Span(m.group(0), m.start(), m.end(), m.group(4) or ""))
         return spans
+    if kind == "compound":
+        return []  # the whole sentence answers
     if kind == "list":
         return [Span(m.group(0), m.start(), m.end()) for m in _SEGMENT.finditer(sentence) if _enumerates(m.group(0))]
     spans = []
