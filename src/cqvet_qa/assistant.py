@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from .answer.pipeline import answer_question, set_citation_pages
 from .answer.types import Answer
 from .corpus.loader import add_files, list_documents
 from .embedding.model import Embedder
+from .inputs import clean_history, clean_question
 from .index_store import (
     BuildReport,
     DocumentInfo,
@@ -79,16 +81,20 @@ class Assistant:
 
         mode None: the LLM when CQVET_LLM_BASE_URL is set, else extractive; "llm" when it is not
         set, or when the server fails, gives the extractive answer with a note.
+        The question is cleaned first (cqvet_qa.inputs): InvalidQuestion when it is empty; one
+        over MAX_QUESTION_CHARS is cut, and every answer's note says so.
         """
+        cleaned = clean_question(question)
+        question, history = cleaned.text, clean_history(history)
         fallback = answer_question(self, question, history or [], k=k, doc=doc)
         for answer in stream_answer(fallback, mode):
+            if cleaned.note:
+                answer = replace(answer, note=" · ".join(n for n in (cleaned.note, answer.note) if n))
             yield set_citation_pages(self.searcher, answer)
 
     def search(self, query: str, k: int = 5, doc: str | None = None) -> list[Hit]:
         """Top k passages; `doc` (file name or title) keeps the search to one document."""
-        query = query.strip()
-        if not query:
-            return []
+        query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
         vector = self.embedder.encode_query(query)
         return self.searcher.search(vector, self.query_terms(query), k, WEIGHTS[detect_language(query)], doc=doc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from .corpus.loader import CorpusError
 from .embedding.model import ModelNotFound
 from .index_store import IndexUnusable
+from .inputs import InvalidQuestion, clean_question
 from .retrieval.hybrid import UnknownDocument
 
 EXIT_USAGE = 2
@@ -84,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not a usage error: still one line (CQVET_DEBUG=1 shows the traceback)
+        if os.environ.get("CQVET_DEBUG"):
+            raise
+        message = " ".join(str(exc).split())
+        print(f"cqvet-qa: error: unexpected {type(exc).__name__}: {message} (CQVET_DEBUG=1 shows details)", file=sys.stderr)
+        return 1
 
 
 def _assistant(args):
@@ -147,9 +155,19 @@ def cmd_docs(args) -> int:
     return 0
 
 
+def _question(text: str, what: str = "question"):
+    """The question cleaned as every interface cleans it (cqvet_qa.inputs); empty is a user error."""
+    try:
+        return clean_question(text)
+    except InvalidQuestion:
+        raise UserError(f"the {what} is empty") from None
+
+
 def cmd_search(args) -> int:
-    if not args.query.strip():
-        raise UserError("the query is empty")
+    cleaned = _question(args.query, "query")
+    if cleaned.note:
+        print(f"cqvet-qa: note: {cleaned.note}", file=sys.stderr)
+    args.query = cleaned.text
     hits = _assistant(args).search(args.query, k=args.k, doc=args.doc)
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
@@ -203,12 +221,13 @@ def cmd_model(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    if not args.question.strip():
-        raise UserError("the question is empty")
+    _question(args.question)  # an empty one is refused before the model loads; ask() cleans it and notes a cut
     answer = _assistant(args).ask(args.question, k=args.k, doc=args.doc)
     if args.json:
         _print_json(answer.to_dict())
         return 0
+    if answer.note:
+        print(f"({answer.note})")
     print(answer.text)
     for n, c in enumerate(answer.citations, start=1):
         print(f"  [{n}] {c.section} · p.{c.page}\n      “{c.quote}”")

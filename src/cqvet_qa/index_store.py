@@ -76,6 +76,7 @@ class Manifest:
     passages: int
     built_at: float
     catalog: list[dict] = field(default_factory=list)  # a DocumentInfo per document
+    files: dict[str, str] = field(default_factory=dict)  # path in the build -> sha256, checked on load
 
     def infos(self) -> list[DocumentInfo]:
         return [DocumentInfo(**d) for d in self.catalog]
@@ -275,6 +276,7 @@ def _write_atomically(index_dir, manifest, passages, tokenizer, vectors) -> None
         (tmp / "terms.txt").write_text("\n".join(tokenizer.terms), encoding="utf-8")
         BM25Index.build([p.index_text for p in passages], tokenizer).save(tmp / "bm25")
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
+        manifest.files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(tmp)
         final = index_dir / f"build-{time.time_ns()}"
@@ -296,10 +298,35 @@ def _fsync_tree(root: Path) -> None:
 
 
 def _remove_old_builds(index_dir: Path) -> None:
+    """Other builds, and temp folders and links left by builds that died (the lock is held: none runs)."""
     live = os.readlink(index_dir / CURRENT)
     for path in index_dir.iterdir():
-        if path.name.startswith(("build-", ".tmp-")) and path.name != live:
-            shutil.rmtree(path, ignore_errors=True)
+        if path.name.startswith(("build-", ".tmp-", ".link-")) and path.name != live:
+            if path.is_symlink():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify_files(root: Path, manifest: Manifest) -> None:
+    """Every file as the build wrote it: a flipped byte or a stray write is caught here, not in an answer."""
+    if not manifest.files:
+        raise IndexUnusable(f"the manifest in {root} has no checksums (built by an older cqvet-qa)")
+    for name, expected in manifest.files.items():
+        try:
+            actual = _sha256(root / name)
+        except OSError as exc:
+            raise IndexUnusable(f"index files in {root} are damaged ({name}: {exc.strerror or exc})") from exc
+        if actual != expected:
+            raise IndexUnusable(f"index files in {root} are damaged ({name} does not match its checksum)")
 
 
 def load_index(index_dir: Path, tokenizer: bool = True) -> LoadedIndex:
@@ -307,8 +334,19 @@ def load_index(index_dir: Path, tokenizer: bool = True) -> LoadedIndex:
 
     `tokenizer=False` leaves BM25 without its tokenizer (checked, not usable for
     queries): a build reusing passages and vectors is spared setting up jieba.
+    The `current` link is read once, so a build swapping it meanwhile cannot mix two builds;
+    if that build also removed the one being read, the new one is read instead.
     """
-    root = index_dir / CURRENT
+    root = (index_dir / CURRENT).resolve()
+    try:
+        return _load_build(root, tokenizer)
+    except IndexUnusable:
+        if (index_dir / CURRENT).resolve() == root:
+            raise
+        return _load_build((index_dir / CURRENT).resolve(), tokenizer)  # swapped while it was read
+
+
+def _load_build(root: Path, tokenizer: bool) -> LoadedIndex:
     manifest = Manifest.read(root / "manifest.json")
     try:
         with open(root / "passages.jsonl", encoding="utf-8") as f:
@@ -325,4 +363,5 @@ def load_index(index_dir: Path, tokenizer: bool = True) -> LoadedIndex:
         raise IndexUnusable(f"index files in {root} are damaged ({type(exc).__name__}: {exc})") from exc
     if dense.size != len(passages) or dense.index.d != manifest.model.get("dim"):
         raise IndexUnusable(f"the FAISS index in {root} does not match its passages")
+    _verify_files(root, manifest)
     return LoadedIndex(manifest, passages, bm25, dense, root)

@@ -4,6 +4,11 @@
 Named API endpoints for other tools: `/ask` and `/search` (see `make_api`); the chat's own
 events are private, so they do not show in the API page or in gradio_client.
 Every question and passage is HTML-escaped here before it reaches the page.
+Every question, from the chat or the API, is cleaned by `cqvet_qa.inputs.clean_question`
+(control characters, markup, full-width forms, a 2,000-character limit with a note).
+
+Safe by default (`start`): binds 127.0.0.1, never a share link, no file access beyond
+Gradio's own assets, uploads refused (the app takes no files), no MCP server, no SSR.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import json
 import logging
 import os
 import re
+import unicodedata
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,17 +27,25 @@ import gradio as gr
 from filelock import FileLock
 
 from .answer.llm import LLMSettings
+from .inputs import MAX_QUESTION_CHARS, CleanQuestion, InvalidQuestion, clean_history, clean_question
 from .settings import REPO_ROOT
 
 log = logging.getLogger("cqvet_qa")
 
-MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 20
 DEFAULT_K = 5
 # One group for every event that runs the model, so chat and API share the limit.
 CONCURRENCY_ID = "assistant"
-CONCURRENCY_LIMIT = 4  # 2-core machine: a few searches at once, the rest wait in the queue
+# 16 gradio_client users × 5 distinct questions on 2 cores (tests/test_load.py), two runs each:
+#   limit 1: p50 2.4 s, p95 3.8 s · 2: p50 2.2-2.3 s, p95 2.6-3.0 s · 4: p50 2.1 s, p95 2.4-3.0 s
+#   · 8: p50 2.1-2.2 s, p95 2.5-2.8 s; 80 answers in 12-13 s for 2, 4 and 8 alike.
+# Extractive answers are CPU-bound, so beyond the cores only queueing moves; 1 lets one slow
+# question hold up the rest. 4 costs nothing here and keeps LLM answers, which mostly wait on
+# the server, from queueing behind each other.
+CONCURRENCY_LIMIT = 4
 QUEUE_MAX_SIZE = 64
+API_MAX_K = {"ask": 10, "search": 50}
+MODES = ("", "extractive", "llm")
 
 EXAMPLES = [
     "有多少个鲁班工坊？",
@@ -73,7 +88,7 @@ TEXTS = {
         "thinking": "正在报告中查找……",
         "source": "来源：",
         "empty": "请先输入一个问题，例如：“有多少个鲁班工坊？”",
-        "too_long": "问题太长了（{n} 字）。请精简到 {max} 字以内再提问。",
+        "too_long": "问题太长（{n} 字），只按前 {max} 字作答。",
         "error": "抱歉，回答这个问题时出错了，请稍后再试或换个问法。",
     },
     "en": {
@@ -107,7 +122,7 @@ TEXTS = {
         "thinking": "Searching the report…",
         "source": "Source: ",
         "empty": "Please type a question first, e.g. “How many Luban workshops?”",
-        "too_long": "That question is too long ({n} characters). Please keep it under {max}.",
+        "too_long": "That question was long ({n:,} characters): only its first {max:,} were used.",
         "error": "Sorry, something went wrong while answering. Please try again or rephrase.",
     },
 }
@@ -248,13 +263,17 @@ def render_evidence(answer: dict | None, lang: str = "zh", asked: str | None = N
 # ---------------------------------------------------------------- chat
 
 
-def answer_markdown(answer: dict, lang: str) -> str:
-    """The chat bubble: the short answer plus where it comes from, escaped (the Chatbot renders Markdown)."""
+def answer_markdown(answer: dict, lang: str, note: str = "") -> str:
+    """The chat bubble: the short answer plus where it comes from, escaped (the Chatbot renders Markdown).
+
+    `note` (e.g. that a long question was cut) is shown above the answer.
+    """
     t = TEXTS.get(lang, TEXTS["zh"])
     text = answer.get("text") or ""
     if not answer.get("answered", True) and not text:
         text = t["not_found"]
-    lines = [esc(text)]
+    lines = [f"<small>{esc(note)}</small>"] if note else []
+    lines.append(esc(text))
     sources = []
     for n, c in enumerate(answer.get("citations") or [], start=1):
         sources.append(f"[{n}] {esc(c['section'])} · {esc(t['page'].format(page=c['page']))}")
@@ -277,47 +296,71 @@ def to_messages(turns: list[dict]) -> list[dict]:
 def history_pairs(turns: list[dict]) -> list[tuple[str, str]]:
     """(question, answer text) pairs of the turns that were really answered, for follow-up questions."""
     pairs = [(t["question"], t["answer"]["text"]) for t in turns if t.get("answer")]
-    return pairs[-MAX_HISTORY_TURNS:]
+    return clean_history(pairs[-MAX_HISTORY_TURNS:])
 
 
-def check_question(question: str | None, lang: str) -> str | None:
-    """A friendly message when the question cannot be asked (empty or too long), else None."""
+def prepare_question(question, lang: str) -> tuple[CleanQuestion | None, str | None]:
+    """(the cleaned question, None), or (None, a friendly message) when it cannot be asked.
+
+    A question over MAX_QUESTION_CHARS is cut, and its note says so in the page's language.
+    """
     t = TEXTS.get(lang, TEXTS["zh"])
-    question = (question or "").strip()
-    if not question:
-        return t["empty"]
-    if len(question) > MAX_QUESTION_CHARS:
-        return t["too_long"].format(n=len(question), max=MAX_QUESTION_CHARS)
-    return None
+    try:
+        cleaned = clean_question(question)
+    except InvalidQuestion:
+        return None, t["empty"]
+    if cleaned.truncated:
+        cleaned = replace(cleaned, note=t["too_long"].format(n=cleaned.original_length, max=MAX_QUESTION_CHARS))
+    return cleaned, None
+
+
+def check_question(question, lang: str) -> str | None:
+    """A friendly message when the question cannot be asked (empty once cleaned), else None."""
+    return prepare_question(question, lang)[1]
+
+
+_INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def visible(text: str) -> str:
+    """The question as typed, for showing back: markup kept (it is escaped), control characters gone."""
+    shown = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE)
+    return re.sub(r" {2,}", " ", shown).strip()
 
 
 def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def join_notes(*notes: str) -> str:
+    return " · ".join(n for n in notes if n)
+
+
 def chat_turn(assistant, question, turns, k, mode, lang):
     """Stream one answer into the chat and the evidence panel; bad input gets a message, not an error."""
     t = TEXTS.get(lang, TEXTS["zh"])
     turns = list(turns or [])
-    question = (question or "").strip()
-    problem = check_question(question, lang)
+    raw = visible(question) if isinstance(question, str) else ""
+    cleaned, problem = prepare_question(question, lang)
+    shown = esc(_short(raw)) if raw else None
     if problem:
-        shown = esc(_short(question)) if question else None
-        turns.append({"question": question, "answer": None, "shown_question": shown, "shown_answer": esc(problem)})
+        turns.append({"question": raw, "answer": None, "shown_question": shown, "shown_answer": esc(problem)})
         yield "", to_messages(turns), turns, gr.skip()
         return
     history = history_pairs(turns)
-    turn = {"question": question, "answer": None, "shown_question": esc(question), "shown_answer": esc(t["thinking"])}
+    asked = cleaned.text
+    turn = {"question": asked, "answer": None, "shown_question": shown, "shown_answer": esc(t["thinking"])}
     turns.append(turn)
     yield "", to_messages(turns), turns, gr.skip()
     try:
-        for answer in assistant.stream(question, history, k=int(k), mode=mode or None):
+        for answer in assistant.stream(asked, history, k=_k(k, 10), mode=mode or None):
             data = answer.to_dict()
+            data["note"] = join_notes(cleaned.note, data.get("note", ""))
             turn["answer"] = data
-            turn["shown_answer"] = answer_markdown(data, lang)
-            yield "", to_messages(turns), turns, render_evidence(data, lang, question)
+            turn["shown_answer"] = answer_markdown(data, lang, cleaned.note)
+            yield "", to_messages(turns), turns, render_evidence(data, lang, asked)
     except Exception:  # noqa: BLE001 - the chat shows a message; the log keeps the trace
-        log.exception("answering %r failed", question)
+        log.exception("answering %r failed", asked[:200])
         turn["answer"] = None
         turn["shown_answer"] = esc(t["error"])
         yield "", to_messages(turns), turns, gr.skip()
@@ -377,36 +420,91 @@ def on_like(path: Path, turns: list[dict], data: gr.LikeData) -> None:
 
 def _clean_history(history) -> list[tuple[str, str]]:
     """The API's history: a JSON list of [question, answer] pairs (or {question, answer} objects)."""
+    if history is None or history == "":
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise refuse("history must be a list of [question, answer] pairs")
     pairs = []
-    for item in history or []:
+    for item in list(history)[-MAX_HISTORY_TURNS:]:
         if isinstance(item, dict):
             q, a = item.get("question"), item.get("answer")
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             q, a = item
         else:
-            raise gr.Error("history must be a list of [question, answer] pairs")
+            raise refuse("history must be a list of [question, answer] pairs")
         pairs.append((str(q or ""), str(a or "")))
-    return pairs[-MAX_HISTORY_TURNS:]
+    return clean_history(pairs)
+
+
+def refuse(message: str) -> gr.Error:
+    """A bad-input error for API callers: a clear message, no traceback in the server log.
+
+    Gradio renders an Error's message as HTML, so it never repeats what the caller sent.
+    """
+    return gr.Error(message, print_exception=False)
+
+
+def _k(value, most: int) -> int:
+    """k as the API and chat take it: a whole number of at least 1; above `most` it is held to `most`.
+
+    None or "" (a caller that leaves it out) means DEFAULT_K.
+    """
+    if value is None or value == "":
+        return DEFAULT_K
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        k = int(value.strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise refuse(f"k must be a whole number from 1 to {most}") from None
+    if k < 1:
+        raise refuse(f"k must be a whole number from 1 to {most}")
+    return min(k, most)
+
+
+def _api_question(question, name: str = "question") -> CleanQuestion:
+    if question is not None and not isinstance(question, str):
+        raise refuse(f"the {name} must be text")
+    cleaned, problem = prepare_question(question, "en")
+    if problem:
+        raise refuse(f"the {name} is empty (nothing left once spaces, control characters and markup are removed)")
+    return cleaned
 
 
 def make_api(assistant):
-    """The two named endpoints, as plain typed functions (gr.api derives the schema from the hints)."""
+    """The two named endpoints, as plain typed functions (gr.api derives the schema from the hints).
+
+    Bad input is a gr.Error with a clear message (the client raises it); an unexpected failure is
+    logged here and reported as a short apology, never a traceback.
+    """
 
     def ask(question: str, history: list[list[str]] | None = None, k: int = DEFAULT_K, mode: str = "") -> dict:
         """Answer a question about the 2024 report: {text, answered, citations[doc, section, page, quote, chunk_id], hits, question, mode, note}."""
-        problem = check_question(question, "en")
-        if problem:
-            raise gr.Error(problem)
-        answer = assistant.ask(question.strip(), _clean_history(history), k=max(1, min(int(k), 10)), mode=mode or None)
-        return answer.to_dict()
+        cleaned = _api_question(question)
+        pairs = _clean_history(history)
+        k = _k(k, API_MAX_K["ask"])
+        mode = mode or ""
+        if mode not in MODES:
+            raise refuse("mode must be 'extractive' or 'llm' (or empty for the default)")
+        try:
+            answer = assistant.ask(cleaned.text, pairs, k=k, mode=mode or None)
+        except Exception:  # noqa: BLE001 - the caller gets a message; the log keeps the trace
+            log.exception("API ask %r failed", cleaned.text[:200])
+            raise refuse(TEXTS["en"]["error"]) from None
+        data = answer.to_dict()
+        data["note"] = join_notes(cleaned.note, data.get("note", ""))
+        return data
 
     def search(query: str, k: int = DEFAULT_K) -> dict:
-        """Hybrid retrieval over the report: {query, hits[rank, score, text, doc, section, page, chunk_id]}."""
-        problem = check_question(query, "en")
-        if problem:
-            raise gr.Error(problem)
-        hits = assistant.search(query, k=max(1, min(int(k), 50)))
-        return {"query": query, "hits": [h.to_dict() for h in hits]}
+        """Hybrid retrieval over the report: {query, hits[rank, score, text, doc, section, page, chunk_id], note}."""
+        cleaned = _api_question(query, "query")
+        k = _k(k, API_MAX_K["search"])
+        try:
+            hits = assistant.search(cleaned.text, k=k)
+        except Exception:  # noqa: BLE001
+            log.exception("API search %r failed", cleaned.text[:200])
+            raise refuse(TEXTS["en"]["error"]) from None
+        return {"query": cleaned.text, "hits": [h.to_dict() for h in hits], "note": cleaned.note}
 
     return ask, search
 
@@ -437,6 +535,7 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
     model_events = {**private, "concurrency_id": CONCURRENCY_ID}
 
     with gr.Blocks(title=t["title"], analytics_enabled=False) as demo:
+        demo.vibe_mode = False  # GRADIO_VIBE_MODE would add a code-editing endpoint: never here
         turns = gr.State([])
         with gr.Row(equal_height=True):
             header = gr.Markdown(f"## {t['title']}\n{t['intro']}", elem_id="cq-header")
@@ -521,11 +620,39 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(assistant, host: str = "127.0.0.1", port: int = 7860, feedback_path: Path | None = None) -> None:
-    """Serve the UI and API on host:port (never shared publicly) and block until stopped."""
-    assistant.search("重庆职业教育", k=1)  # warm up tokenizer and model so the first question is quick
+DEFAULT_HOST = "127.0.0.1"
+
+# What `start` passes to Gradio, whatever GRADIO_* variables say: no share link, no uploads
+# (max_file_size 0: the app has no file inputs, so POST /gradio_api/upload gets 413), no MCP
+# server, no server-side rendering, no error details sent to clients. Gradio itself serves no
+# file outside its own assets and temp files: allowed_paths stays empty unless the operator
+# sets GRADIO_ALLOWED_PATHS on purpose (tests/test_safe_defaults.py checks the defaults).
+SAFE_LAUNCH = {
+    "share": False,
+    "max_file_size": 0,
+    "mcp_server": False,
+    "ssr_mode": False,
+    "pwa": False,
+    "enable_monitoring": False,
+    "show_error": False,
+    "strict_cors": True,
+}
+
+
+def start(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None, warm_up: bool = True):
+    """Serve the UI and API on host:port in the background; returns (demo, url). `launch` blocks on it."""
+    if warm_up:
+        assistant.search("重庆职业教育", k=1)  # warm up tokenizer and model so the first question is quick
     demo = build_app(assistant, feedback_path)
-    _, url, _ = demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True)
+    _, url, _ = demo.launch(
+        server_name=host or DEFAULT_HOST, server_port=port, prevent_thread_lock=True, quiet=True, **SAFE_LAUNCH
+    )
+    return demo, url
+
+
+def launch(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None) -> None:
+    """Serve the UI and API on host:port (never shared publicly) and block until stopped."""
+    demo, url = start(assistant, host, port, feedback_path)
     print(f"cqvet-qa UI and API running at {url} (Ctrl+C to stop)", flush=True)
     try:
         demo.block_thread()

@@ -45,13 +45,23 @@ def mine_terms(texts: list[str]) -> list[str]:
     return sorted(t for t in terms if not re.search(r"[，。；：、]", t))
 
 
+@lru_cache(maxsize=1)
+def _stock_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's own dictionary, loaded once per process (1-2 s each time otherwise)."""
+    stock = jieba.Tokenizer()
+    stock.initialize()
+    return stock.FREQ, stock.total
+
+
 class Tokenizer:
     """A jieba tokenizer of its own (no global state) with the corpus terms added."""
 
     def __init__(self, terms: list[str] = ()) -> None:
         self.terms = list(terms)
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        freq, total = _stock_dictionary()
+        self._jieba.FREQ, self._jieba.total = dict(freq), total  # a copy: add_word changes it
+        self._jieba.initialized = True
         for term in self.terms:
             self._jieba.add_word(term, freq=max(2000, 200 * len(term)))
         self._stop = stopwords()
