@@ -99,3 +99,25 @@ def test_every_pipeline_has_every_key_with_sane_values(result):
 def test_ratios_and_targets_are_reported(result):
     assert result["ratios_to_naive"]["naive"]["hit@10"] == 1.0
     assert result["targets"]["search_p50_ms"]["met"] in (True, False)
+
+
+def test_fillers_are_near_the_real_passages_and_never_state_an_answer():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import numpy as np
+    from bench_scale import make_fillers
+
+    from cqvet_qa.passages import Passage
+
+    texts = [line for line in REPORT.splitlines() if line.strip() and not line[0].isdigit()]
+    passages = [Passage("t", "t.txt", "s", 1, i * 100, i * 100 + len(t), t, "", "prose") for i, t in enumerate(texts)]
+    rng = np.random.default_rng(1)
+    real = rng.standard_normal((len(passages), 16)).astype(np.float32) + 3.0
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    evidence = [e for q in QUESTIONS for e in q["evidence"]]
+    f_texts, f_tokens, f_vectors, pool = make_fillers(passages, real, list, 50, evidence, seed=2)
+    assert len(f_texts) == len(f_tokens) == len(f_vectors) == 50 and pool > 0
+    assert np.allclose(np.linalg.norm(f_vectors, axis=1), 1.0, atol=1e-5)
+    assert (f_vectors @ real.T).max(axis=1).min() > 0.5  # near some real passage
+    squashed = [t.replace(" ", "") for t in f_texts]
+    assert not any(e in t for e in evidence for t in squashed)
+    assert all(tokens == list(text) for tokens, text in zip(f_tokens, f_texts))
