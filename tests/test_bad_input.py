@@ -8,7 +8,6 @@ all the tests; CLI runs go through `cqvet_qa.cli.main` in-process with the sessi
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import httpx
@@ -19,7 +18,7 @@ import cqvet_qa.assistant as assistant_module
 import cqvet_qa.embedding.model as model_module
 from cqvet_qa.cli import main
 from cqvet_qa.inputs import MAX_QUESTION_CHARS, InvalidQuestion, clean_history, clean_question
-from cqvet_qa.ui import TEXTS, build_app, chat_turn, to_messages
+from cqvet_qa.ui import TEXTS, chat_turn, to_messages
 
 LUBAN = "有多少个鲁班工坊？"  # answer: 2个
 RATE = "2024年办学条件总体达标率是多少？"  # answer: 88.5%
@@ -38,12 +37,6 @@ NOISY = {
     "full-width": ("２０２４年办学条件总体达标率是多少？", "88.5%"),
     "mixed-script": ("How many 鲁班工坊 are there?", "2"),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- clean_question ------------------------------------------------------------
@@ -311,14 +304,8 @@ def test_cli_reports_an_unexpected_failure_in_one_line(shared_model, capsys, mon
 
 
 @pytest.fixture(scope="module")
-def server(assistant, tmp_path_factory):
-    demo = build_app(assistant, feedback_path=tmp_path_factory.mktemp("fb") / "feedback.jsonl")
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+def server(app_server):
+    return app_server[0]
 
 
 @pytest.fixture(scope="module")

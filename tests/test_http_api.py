@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import pytest
 from gradio_client import Client
 
-from cqvet_qa.ui import append_feedback, build_app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from cqvet_qa.ui import append_feedback
 
 
 @pytest.fixture(scope="module")
-def client(assistant, tmp_path_factory):
-    demo = build_app(assistant, feedback_path=tmp_path_factory.mktemp("fb") / "feedback.jsonl")
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
-    finally:
-        demo.close()
+def client(app_server):
+    return Client(app_server[0], verbose=False)
 
 
 def test_only_named_endpoints_are_public(client):

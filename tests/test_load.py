@@ -11,7 +11,6 @@ valid JSONL with every vote in it.
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import threading
 import time
@@ -21,7 +20,7 @@ import pytest
 from gradio_client import Client
 
 import cqvet_qa.embedding.model as model_module
-from cqvet_qa.ui import CONCURRENCY_LIMIT, build_app, on_like
+from cqvet_qa.ui import CONCURRENCY_LIMIT, on_like
 
 USERS = 16
 QUESTIONS_EACH = 5
@@ -41,12 +40,6 @@ QUESTIONS = [  # (language, question, the figure its answer must give)
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Like:
     """What gr.LikeData gives the handler."""
 
@@ -55,15 +48,8 @@ class Like:
 
 
 @pytest.fixture(scope="module")
-def server(assistant, tmp_path_factory):
-    feedback = tmp_path_factory.mktemp("fb") / "feedback.jsonl"
-    demo = build_app(assistant, feedback_path=feedback)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", feedback
-    finally:
-        demo.close()
+def server(app_server):
+    return app_server
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from cqvet_qa.ui import TEXTS, build_app
+from cqvet_qa.ui import TEXTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -32,27 +31,14 @@ BOT = "#cq-chat [data-testid='bot']"
 USER = "#cq-chat [data-testid='user']"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def squash(text: str) -> str:
     """Compare text as shown: no whitespace, no private-use glyphs."""
     return re.sub(r"[\s\ue000-\uf8ff]+", "", text)
 
 
 @pytest.fixture(scope="module")
-def server(assistant, tmp_path_factory):
-    feedback = tmp_path_factory.mktemp("fb") / "feedback.jsonl"
-    demo = build_app(assistant, feedback_path=feedback)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", feedback
-    finally:
-        demo.close()
+def server(app_server):
+    return app_server
 
 
 @pytest.fixture(scope="module")
