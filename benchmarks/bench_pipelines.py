@@ -216,6 +216,6 @@ t2 = time.perf_counter()
 answer = a.ask(sys.argv[4])
 t3 = time.perf_counter()
 import resource
-print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "first_ask_s": t3 - t2, "answered": answer.answered,
+print(json.dumps({"answered_at": time.time(), "import_s": t1 - t0, "load_s": t2 - t1, "first_ask_s": t3 - t2, "answered": answer.answered,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
