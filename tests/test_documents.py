@@ -193,8 +193,13 @@ def test_unreadable_files_are_skipped_and_the_rest_is_built(first_build):
 # --- incremental builds -------------------------------------------------------
 
 
-def test_unchanged_corpus_is_not_rebuilt_and_embeds_nothing(site, encoded, capsys, caplog):
+def _model_must_not_load(model=None):
+    raise AssertionError("an up-to-date build loaded the embedding model")
+
+
+def test_unchanged_corpus_is_not_rebuilt_and_embeds_nothing(site, encoded, capsys, caplog, monkeypatch):
     corpus, index = site
+    monkeypatch.setattr(assistant_module, "Embedder", _model_must_not_load)
     started = time.perf_counter()
     with caplog.at_level(logging.WARNING, logger="cqvet_qa"):
         code, out, _ = cli(capsys, "build", "--json", corpus=corpus, index=index)
@@ -209,6 +214,16 @@ def test_unchanged_corpus_is_not_rebuilt_and_embeds_nothing(site, encoded, capsy
         "documents": 5, "added": 0, "changed": 0, "removed": 0, "unchanged": 5, "rebuilt": False, "embedded": 0, "seconds": 0
     }
     assert report["seconds"] < 2.0
+
+
+def test_a_damaged_index_is_rebuilt_even_when_the_corpus_is_unchanged(site, encoded, capsys):
+    corpus, index = site
+    faiss_file = index / "current" / "dense.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:-64])
+    code, out, err = cli(capsys, "build", "--json", corpus=corpus, index=index)
+    assert code == 0, err
+    assert json.loads(out)["rebuilt"] is True and encoded  # read and embedded again, not "up to date"
+    assert len(passages_of(index)) == json.loads(out)["passages"]
 
 
 def test_adding_a_document_embeds_only_its_passages(site, encoded, capsys, tmp_path):

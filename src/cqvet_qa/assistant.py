@@ -12,7 +12,7 @@ from .answer.llm import stream_answer
 from .answer.pipeline import answer_question, set_citation_pages
 from .answer.types import Answer
 from .corpus.loader import add_files, list_documents
-from .embedding.model import Embedder
+from .embedding.model import Embedder, resolve_model
 from .inputs import clean_history, clean_question
 from .index_store import (
     BuildReport,
@@ -23,6 +23,7 @@ from .index_store import (
     current_manifest,
     load_index,
     stale_reason,
+    up_to_date_report,
 )
 from .language import detect_language
 from .passages import SplitSettings
@@ -133,6 +134,8 @@ def build_if_needed(corpus=None, index=None, model: str | None = None, force: bo
     corpus_dir = Path(corpus) if corpus else default_corpus()
     index_dir = Path(index) if index else default_index()
     list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
+    if not force and (report := up_to_date_report(corpus_dir, index_dir, resolve_model(model)[2])):
+        return report
     embedder = Embedder(model)
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
     return build_index(corpus_dir, index_dir, embedder, split, progress=progress, full=force)

@@ -135,6 +135,29 @@ def stale_reason(index_dir: Path, sources: list[SourceFile], model: dict, split:
     return _incompatible(manifest, model, split)
 
 
+def up_to_date_report(corpus_dir: Path, index_dir: Path, model_fingerprint: str) -> BuildReport | None:
+    """The report of a build with nothing to do, or None when there is something to do.
+
+    Read from the manifest and the files' checksums alone, so an up-to-date `cqvet-qa build` does
+    not load the model. The same model files give the same token limit, so the split settings the
+    manifest recorded are the ones this model would use.
+    """
+    started = time.perf_counter()
+    sources = list_documents(corpus_dir)
+    try:
+        manifest = current_manifest(index_dir)
+        _verify_files((index_dir / CURRENT).resolve(), manifest)
+    except IndexUnusable:
+        return None
+    recorded = manifest.split if isinstance(manifest.split, dict) else {}
+    split = SplitSettings(max_tokens=recorded.get("max_tokens", -1))
+    model = {"name": manifest.model.get("name"), "fingerprint": model_fingerprint}
+    if manifest.documents != {s.doc_id: s.sha256 for s in sources} or _incompatible(manifest, model, split):
+        return None
+    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": len(sources)}
+    return _report(started, sources, counts, manifest.infos(), manifest.passages, rebuilt=False)
+
+
 def _incompatible(manifest: Manifest, model: dict, split: SplitSettings) -> str | None:
     """Why passages and vectors of this index cannot be reused with this model and settings."""
     if manifest.model.get("fingerprint") != model["fingerprint"]:
