@@ -1,20 +1,31 @@
 """Shared fixtures: one Assistant over the shipped report for the whole session.
 
 It uses the repo's corpus/ and index/ (built by the set-up command, or here
-if missing), so the suite pays for the model and index once.
+if missing), so the suite pays for the model and index once. `two_school_server`
+serves a small index of two documents (for the document filter), with the same model.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from contextlib import contextmanager
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
 
-from cqvet_qa.assistant import Assistant
+from cqvet_qa.assistant import Assistant, open_index
+from cqvet_qa.retrieval.hybrid import HybridSearcher
 from cqvet_qa.ui import build_app
+
+# Two school reports that state the same kinds of facts with different figures.
+SCHOOL_REPORTS = {
+    "school-a.md": "# 甲校质量年报\n\n## 1 办学规模\n\n甲校2024年全日制在校生12000人，开设专业45个。\n\n"
+    "## 2 就业质量\n\n甲校2024届毕业生就业率为96.2%。\n",
+    "school-b.md": "# 乙校质量年报\n\n## 1 办学规模\n\n乙校2024年全日制在校生8600人，开设专业31个。\n\n"
+    "## 2 就业质量\n\n乙校2024届毕业生就业率为93.5%。\n",
+}
 
 
 @pytest.fixture(scope="session")
@@ -22,16 +33,41 @@ def assistant() -> Assistant:
     return Assistant.load()
 
 
-@pytest.fixture(scope="module")
-def app_server(assistant, tmp_path_factory):
-    """The chat app on a free loopback port with a feedback file of its own: (url, feedback path)."""
-    feedback = tmp_path_factory.mktemp("fb") / "feedback.jsonl"
+@contextmanager
+def serving(assistant: Assistant, feedback):
+    """The chat app of `assistant` on a free loopback port: yields its URL."""
     demo = build_app(assistant, feedback_path=feedback)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     try:
-        yield f"http://127.0.0.1:{port}/", feedback
+        yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="module")
+def app_server(assistant, tmp_path_factory):
+    """The chat app on a free loopback port with a feedback file of its own: (url, feedback path)."""
+    feedback = tmp_path_factory.mktemp("fb") / "feedback.jsonl"
+    with serving(assistant, feedback) as url:
+        yield url, feedback
+
+
+@pytest.fixture(scope="session")
+def two_schools(assistant, tmp_path_factory) -> Assistant:
+    """An Assistant over SCHOOL_REPORTS, sharing the session's loaded model."""
+    root = tmp_path_factory.mktemp("two-schools")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in SCHOOL_REPORTS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    loaded = open_index(corpus, root / "index", assistant.embedder)
+    return Assistant(assistant.embedder, HybridSearcher(loaded.passages, loaded.bm25, loaded.dense), corpus, root / "index")
+
+
+@pytest.fixture(scope="module")
+def two_school_server(two_schools, tmp_path_factory) -> str:
+    with serving(two_schools, tmp_path_factory.mktemp("fb") / "feedback.jsonl") as url:
+        yield url

@@ -67,3 +67,23 @@ def test_feedback_appends_survive_concurrency(tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 200
     assert len({(r["worker"], r["i"]) for r in map(json.loads, lines)}) == 200
+
+
+def test_search_and_ask_keep_to_one_document(two_school_server):
+    client = Client(two_school_server, verbose=False)
+    every = client.predict(query="2024年全日制在校生多少人", k=5, api_name="/search")
+    assert {h["doc"] for h in every["hits"]} == {"甲校质量年报", "乙校质量年报"}
+    for doc in ("school-b.md", "乙校质量年报"):  # file name or title
+        hits = client.predict(query="2024年全日制在校生多少人", k=5, doc=doc, api_name="/search")["hits"]
+        assert hits and {h["doc"] for h in hits} == {"乙校质量年报"}
+    answer = client.predict(question="2024年全日制在校生有多少人？", doc="school-a.md", api_name="/ask")
+    assert answer["answered"] and "12000人" in answer["text"]
+    assert {c["doc"] for c in answer["citations"]} == {"甲校质量年报"}
+
+
+def test_an_unknown_document_is_refused_with_the_names_to_use(two_school_server):
+    client = Client(two_school_server, verbose=False)
+    for endpoint, args in (("/search", {"query": "在校生"}), ("/ask", {"question": "在校生多少人？"})):
+        with pytest.raises(Exception, match="school-a.md, school-b.md") as error:
+            client.predict(**args, doc="丙校<b>", api_name=endpoint)
+        assert "Traceback" not in str(error.value) and "<b>" not in str(error.value)

@@ -151,3 +151,23 @@ def test_language_switch_relabels_the_page(page):
     page.wait_for_function("document.querySelector('#cq-send').innerText.includes('Send')", timeout=10_000)
     assert TEXTS["en"]["title"] in page.locator("body").inner_text()
     assert TEXTS["en"]["evidence_empty"] in page.locator("#cq-evidence").inner_text()
+
+
+def test_one_document_shows_no_document_filter(page):
+    assert not page.locator("#cq-doc").is_visible()
+
+
+def test_document_filter_keeps_the_answer_to_the_chosen_document(browser, two_school_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(two_school_server)
+        page.wait_for_selector("#cq-question textarea", timeout=30_000)
+        page.click("#cq-doc input")
+        page.get_by_role("option", name="乙校质量年报").click()
+        shown = ask(page, "2024年全日制在校生有多少人？")
+        assert "8600人" in shown and "12000" not in shown
+        assert "《乙校质量年报》" in shown  # several documents: each source names its document
+        assert "乙校质量年报" in page.locator("#cq-evidence .ev-cited").first.inner_text()
+    finally:
+        context.close()

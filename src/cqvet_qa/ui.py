@@ -28,6 +28,7 @@ from filelock import FileLock
 
 from .answer.llm import LLMSettings
 from .inputs import MAX_QUESTION_CHARS, CleanQuestion, InvalidQuestion, clean_history, clean_question
+from .retrieval.hybrid import UnknownDocument
 from .settings import REPO_ROOT
 
 log = logging.getLogger("cqvet_qa")
@@ -73,6 +74,8 @@ TEXTS = {
         "extractive": "原文摘录",
         "llm": "大模型生成（LLM）",
         "model": "当前模型",
+        "doc": "文档",
+        "all_docs": "全部文档",
         "evidence": "证据",
         "evidence_empty": "提问后，答案所依据的报告原文会显示在这里。",
         "cited": "引用的原文",
@@ -107,6 +110,8 @@ TEXTS = {
         "extractive": "Extract from the report",
         "llm": "Generate with an LLM",
         "model": "Model in use",
+        "doc": "Document",
+        "all_docs": "All documents",
         "evidence": "Evidence",
         "evidence_empty": "Ask a question: the report passages behind the answer will appear here.",
         "cited": "Cited passages",
@@ -221,7 +226,7 @@ def _other_card(t: dict, hit: dict) -> str:
     head = esc(text[:90]) + ("…" if len(text) > 90 else "")
     return (
         '<div class="ev-card ev-other">'
-        + _meta(t, f"#{hit['rank']}", hit["section"], hit["page"], hit["score"])
+        + _meta(t, f"#{hit['rank']}", hit["section"], hit["page"], hit["score"], hit.get("doc", ""))
         + f"<details><summary>{head}</summary><p>{esc(text)}</p></details>"
         + "</div>"
     )
@@ -263,10 +268,11 @@ def render_evidence(answer: dict | None, lang: str = "zh", asked: str | None = N
 # ---------------------------------------------------------------- chat
 
 
-def answer_markdown(answer: dict, lang: str, note: str = "") -> str:
+def answer_markdown(answer: dict, lang: str, note: str = "", show_doc: bool = False) -> str:
     """The chat bubble: the short answer plus where it comes from, escaped (the Chatbot renders Markdown).
 
-    `note` (e.g. that a long question was cut) is shown above the answer.
+    `note` (e.g. that a long question was cut) is shown above the answer; `show_doc` names each
+    source's document (when the index holds more than one).
     """
     t = TEXTS.get(lang, TEXTS["zh"])
     text = answer.get("text") or ""
@@ -276,7 +282,8 @@ def answer_markdown(answer: dict, lang: str, note: str = "") -> str:
     lines.append(esc(text))
     sources = []
     for n, c in enumerate(answer.get("citations") or [], start=1):
-        sources.append(f"[{n}] {esc(c['section'])} · {esc(t['page'].format(page=c['page']))}")
+        where = f"《{esc(c['doc'])}》 " if show_doc and c.get("doc") else ""
+        sources.append(f"[{n}] {where}{esc(c['section'])} · {esc(t['page'].format(page=c['page']))}")
     if sources and answer.get("answered", True):  # unanswered: the panel shows the closest passages instead
         lines.append(f"<small>{esc(t['source'])}" + "; ".join(sources) + "</small>")
     return "\n\n".join(lines)
@@ -336,8 +343,11 @@ def join_notes(*notes: str) -> str:
     return " · ".join(n for n in notes if n)
 
 
-def chat_turn(assistant, question, turns, k, mode, lang):
-    """Stream one answer into the chat and the evidence panel; bad input gets a message, not an error."""
+def chat_turn(assistant, question, turns, k, mode, lang, doc: str = "", show_doc: bool = False):
+    """Stream one answer into the chat and the evidence panel; bad input gets a message, not an error.
+
+    `doc` ("" for all) keeps the answer to one document, as chosen in the document filter.
+    """
     t = TEXTS.get(lang, TEXTS["zh"])
     turns = list(turns or [])
     raw = visible(question) if isinstance(question, str) else ""
@@ -353,11 +363,11 @@ def chat_turn(assistant, question, turns, k, mode, lang):
     turns.append(turn)
     yield "", to_messages(turns), turns, gr.skip()
     try:
-        for answer in assistant.stream(asked, history, k=_k(k, 10), mode=mode or None):
+        for answer in assistant.stream(asked, history, k=_k(k, 10), mode=mode or None, doc=doc or None):
             data = answer.to_dict()
             data["note"] = join_notes(cleaned.note, data.get("note", ""))
             turn["answer"] = data
-            turn["shown_answer"] = answer_markdown(data, lang, cleaned.note)
+            turn["shown_answer"] = answer_markdown(data, lang, cleaned.note, show_doc)
             yield "", to_messages(turns), turns, render_evidence(data, lang, asked)
     except Exception:  # noqa: BLE001 - the chat shows a message; the log keeps the trace
         log.exception("answering %r failed", asked[:200])
@@ -471,6 +481,20 @@ def _api_question(question, name: str = "question") -> CleanQuestion:
     return cleaned
 
 
+def _doc(doc) -> str | None:
+    """The API's document filter: "" or None for all documents, else a file name or title."""
+    if doc is None or doc == "":
+        return None
+    if not isinstance(doc, str):
+        raise refuse("doc must be text: a document's file name or title (empty for all documents)")
+    return doc
+
+
+def _unknown_doc(assistant) -> gr.Error:
+    names = ", ".join(esc(d.doc_id) for d in readable_documents(assistant))
+    return refuse(f"no indexed document has that name; doc must be empty (all documents) or one of: {names}")
+
+
 def make_api(assistant):
     """The two named endpoints, as plain typed functions (gr.api derives the schema from the hints).
 
@@ -478,16 +502,19 @@ def make_api(assistant):
     logged here and reported as a short apology, never a traceback.
     """
 
-    def ask(question: str, history: list[list[str]] | None = None, k: int = DEFAULT_K, mode: str = "") -> dict:
-        """Answer a question about the 2024 report: {text, answered, citations[doc, section, page, quote, chunk_id], hits, question, mode, note}."""
+    def ask(question: str, history: list[list[str]] | None = None, k: int = DEFAULT_K, mode: str = "", doc: str = "") -> dict:
+        """Answer a question about the 2024 report (or the document `doc`): {text, answered, citations[doc, section, page, quote, chunk_id], hits, question, mode, note}."""
         cleaned = _api_question(question)
+        doc = _doc(doc)
         pairs = _clean_history(history)
         k = _k(k, API_MAX_K["ask"])
         mode = mode or ""
         if mode not in MODES:
             raise refuse("mode must be 'extractive' or 'llm' (or empty for the default)")
         try:
-            answer = assistant.ask(cleaned.text, pairs, k=k, mode=mode or None)
+            answer = assistant.ask(cleaned.text, pairs, k=k, mode=mode or None, doc=doc)
+        except UnknownDocument:
+            raise _unknown_doc(assistant) from None
         except Exception:  # noqa: BLE001 - the caller gets a message; the log keeps the trace
             log.exception("API ask %r failed", cleaned.text[:200])
             raise refuse(TEXTS["en"]["error"]) from None
@@ -495,12 +522,15 @@ def make_api(assistant):
         data["note"] = join_notes(cleaned.note, data.get("note", ""))
         return data
 
-    def search(query: str, k: int = DEFAULT_K) -> dict:
-        """Hybrid retrieval over the report: {query, hits[rank, score, text, doc, section, page, chunk_id], note}."""
+    def search(query: str, k: int = DEFAULT_K, doc: str = "") -> dict:
+        """Hybrid retrieval over the report (or the document `doc`): {query, hits[rank, score, text, doc, section, page, chunk_id], note}."""
         cleaned = _api_question(query, "query")
+        doc = _doc(doc)
         k = _k(k, API_MAX_K["search"])
         try:
-            hits = assistant.search(cleaned.text, k=k)
+            hits = assistant.search(cleaned.text, k=k, doc=doc)
+        except UnknownDocument:
+            raise _unknown_doc(assistant) from None
         except Exception:  # noqa: BLE001
             log.exception("API search %r failed", cleaned.text[:200])
             raise refuse(TEXTS["en"]["error"]) from None
@@ -521,6 +551,16 @@ def model_description(assistant) -> str:
     return f"{info.name} · dim {info.dim} · max {info.max_seq_length} tokens · index {assistant.index}"
 
 
+def readable_documents(assistant) -> list:
+    """The indexed documents that have passages (skipped files cannot be searched)."""
+    return [d for d in assistant.documents() if not d.skipped]
+
+
+def document_choices(documents: list, lang: str) -> list[tuple[str, str]]:
+    """The document filter: all documents ("") first, then each by its title."""
+    return [(TEXTS[lang]["all_docs"], ""), *((d.title, d.doc_id) for d in documents)]
+
+
 def mode_choices(lang: str) -> list[tuple[str, str]]:
     t = TEXTS[lang]
     choices = [(t["extractive"], "extractive")]
@@ -533,6 +573,8 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
     t = TEXTS["zh"]
     private = {"api_visibility": "private"}
     model_events = {**private, "concurrency_id": CONCURRENCY_ID}
+    documents = readable_documents(assistant)
+    several = len(documents) > 1  # one document: no filter, no document names on sources
 
     with gr.Blocks(title=t["title"], analytics_enabled=False) as demo:
         demo.vibe_mode = False  # GRADIO_VIBE_MODE would add a code-editing endpoint: never here
@@ -553,6 +595,10 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
                     )
                     send = gr.Button(t["send"], variant="primary", scale=1, min_width=110, elem_id="cq-send")
                     clear = gr.Button(t["clear"], scale=1, min_width=110, elem_id="cq-clear")
+                doc = gr.Dropdown(
+                    document_choices(documents, "zh"), value="", label=t["doc"], visible=several,
+                    interactive=True, elem_id="cq-doc",
+                )
                 examples = gr.Dataset(
                     components=["textbox"], samples=[[q] for q in EXAMPLES], type="index",
                     label=t["examples"], samples_per_page=len(EXAMPLES), elem_id="cq-examples",
@@ -567,15 +613,15 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
                     elem_id="cq-evidence", max_height=720, padding=True, container=True,
                 )
 
-        def respond(q, history, k_value, mode_value, lang_value):
-            yield from chat_turn(assistant, q, history, k_value, mode_value, lang_value)
+        def respond(q, history, k_value, mode_value, lang_value, doc_value):
+            yield from chat_turn(assistant, q, history, k_value, mode_value, lang_value, doc_value, several)
 
-        def respond_example(index, history, k_value, mode_value, lang_value):
+        def respond_example(index, history, k_value, mode_value, lang_value, doc_value):
             if index is None:
                 return
-            yield from chat_turn(assistant, EXAMPLES[index], history, k_value, mode_value, lang_value)
+            yield from chat_turn(assistant, EXAMPLES[index], history, k_value, mode_value, lang_value, doc_value, several)
 
-        chat_inputs = [turns, k, mode, lang]
+        chat_inputs = [turns, k, mode, lang, doc]
         chat_outputs = [question, chatbot, turns, evidence]
         question.submit(respond, [question, *chat_inputs], chat_outputs, **model_events)
         send.click(respond, [question, *chat_inputs], chat_outputs, **model_events)
@@ -599,6 +645,7 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
                 gr.update(label=tx["input"], placeholder=tx["placeholder"]),
                 gr.update(value=tx["send"]),
                 gr.update(value=tx["clear"]),
+                gr.update(label=tx["doc"], choices=document_choices(documents, lang_value)),
                 gr.update(label=tx["examples"]),
                 gr.update(label=tx["settings"]),
                 gr.update(label=tx["k"]),
@@ -609,7 +656,7 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
 
         lang.change(
             relabel, [lang, turns],
-            [header, chatbot, question, send, clear, examples, settings, k, mode, model, evidence], **private,
+            [header, chatbot, question, send, clear, doc, examples, settings, k, mode, model, evidence], **private,
         )
 
         ask, search = make_api(assistant)
