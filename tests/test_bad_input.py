@@ -340,7 +340,7 @@ def test_http_cuts_a_100k_question_and_says_so(client):
 def test_http_lone_surrogates_in_raw_json_are_answered(server):
     """JSON may carry "\\ud800", which no UTF-8 encoder can write back: it must be cleaned away."""
     api = server + "gradio_api/call/ask"
-    body = '{"data": ["有多少个\\ud800鲁班工坊？", [["\\udfff\\u0000那2023年呢？", "x"]], 5, ""]}'
+    body = '{"data": ["有多少个\\ud800鲁班工坊？", [["\\udfff\\u0000那2023年呢？", "x"]], 5, "", ""]}'
     started = httpx.post(api, content=body.encode(), headers={"content-type": "application/json"}, timeout=30)
     assert started.status_code == 200, started.text
     with httpx.stream("GET", f"{api}/{started.json()['event_id']}", timeout=60) as events:
