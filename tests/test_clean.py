@@ -11,7 +11,6 @@ lines and whose header is repeated after a page break.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 from gradio_client import Client
 
-from cqvet_qa.ui import append_feedback
+from cqvet_qa.feedback import append_feedback
 
 
 @pytest.fixture(scope="module")

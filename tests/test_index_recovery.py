@@ -558,3 +558,36 @@ def test_two_builds_at_once_take_turns_and_leave_one_good_index(builds, shared_m
     assistant = Assistant.load(corpus=a.corpus, index=index, rebuild=False)
     assert NEW_FACT[1] in answer_of(assistant, NEW_FACT)
     assert leftovers(index) == []
+
+
+HOLD_LOCK = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_build_waits_for_a_hung_one_then_gives_up_with_a_clear_line(pristine, tmp_path, shared_model, monkeypatch, capsys, caplog):
+    corpus = write_corpus(tmp_path / "corpus", V2)
+    index = copy_index(pristine, tmp_path / "index")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(index / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"  # another process is "building" and hangs
+        monkeypatch.setattr(index_store, "BUILD_LOCK_WAIT", 1)
+        started = time.monotonic()
+        code = main(["build", "--corpus", str(corpus), "--index", str(index)])
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and 1 <= waited < 30
+    assert err.count("\n") == 1 and err.startswith("cqvet-qa: error: another build of ") and "try again" in err
+    assert any("waiting for it to finish" in r.getMessage() for r in caplog.records)
+    old = Assistant.load(corpus=write_corpus(tmp_path / "v1", V1), index=index, rebuild=False)
+    assert OLD_FACT[1] in answer_of(old, OLD_FACT)  # the index it found is untouched
+    # The hung build is gone (its lock died with it): the next build runs.
+    assert main(["build", "--corpus", str(corpus), "--index", str(index)]) == 0

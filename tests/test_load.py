@@ -1,30 +1,35 @@
-"""An office at once: 16 gradio_client users × 5 questions against one running app.
+"""An office at once: 16 users × 5 questions against one running app, all real processes.
 
-Every one of the 80 questions must come back with its figure, none with an error, within a
-bounded time; p50/p95 latencies are printed and written to test-output/load.json. Each user
-words the questions in its own way ("请问…", "Hi, …"), so no answer comes from the query cache:
-every request really searches. Meanwhile every user also likes its answers (the like
-handler, called in-process as the page's event would be), and the feedback file must stay
-valid JSONL with every vote in it.
+The app is `cqvet-qa serve` in a process of its own on a loopback port; each user is a process
+of its own (tests/load_user.py) that asks over HTTP with gradio_client and records a like or
+dislike per answer in one shared feedback file. Every one of the 80 questions must come back
+with its figure, none with an error, within a bounded time; p50/p95 latencies are printed and
+written to test-output/load.json. Each user words the questions in its own way ("请问…",
+"Hi, …"), so no answer comes from the query cache: every request really searches. The feedback
+file must stay valid JSONL with every vote in it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
-from gradio_client import Client
 
-import cqvet_qa.embedding.model as model_module
-from cqvet_qa.ui import CONCURRENCY_LIMIT, on_like
+from cqvet_qa.ui import CONCURRENCY_LIMIT
 
 USERS = 16
 QUESTIONS_EACH = 5
-DEADLINE = 200  # seconds for the whole run: on 2 shared cores it takes about 20-40 s
+START_DEADLINE = 180  # seconds for the app process to load the model and index and answer HTTP
+DEADLINE = 240  # seconds for the whole run: on 2 shared cores it takes about 20-60 s
 ZH_OPENINGS = ["", "请问", "请问一下，", "你好，", "您好，", "麻烦问下，", "想了解一下，", "我想知道",
                "请告诉我", "问一下，", "老师好，", "同事问：", "打扰一下，", "查询：", "帮我查一下，", "请教一下，"]
 EN_OPENINGS = ["", "Please tell me: ", "Hi, ", "Quick question: ", "Hello, ", "Can you tell me: ", "I'd like to know: ",
@@ -37,19 +42,54 @@ QUESTIONS = [  # (language, question, the figure its answer must give)
     ("zh", "中高职贯通培养招了多少学生？", "31728"),
     ("en", "How many Luban workshops?", "2"),
 ]
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 
 
-class Like:
-    """What gr.LikeData gives the handler."""
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def __init__(self, index: int, liked: bool) -> None:
-        self.index, self.liked = index, liked
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)  # as Ctrl+C: the app closes its server
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="module")
-def server(app_server):
-    return app_server
+def app_process(assistant, tmp_path_factory):
+    """`cqvet-qa serve` over the repo's index (the `assistant` fixture made sure it is built): its URL."""
+    log = tmp_path_factory.mktemp("app") / "serve.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cqvet_qa.cli", "serve", "--port", str(port), "--no-rebuild"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the app exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
+            if time.perf_counter() - started > START_DEADLINE:
+                pytest.fail(f"the app did not answer HTTP within {START_DEADLINE} s: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        print(f"\napp process answering HTTP after {time.perf_counter() - started:.1f} s")
+        yield url
+    finally:
+        stop(process)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -57,48 +97,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-@pytest.mark.timeout(DEADLINE + 60)
-def test_sixteen_users_get_every_answer(server, capsys):
-    url, feedback = server
-    cache_clear = getattr(getattr(model_module, "_cached_query", None), "cache_clear", None)
-    if cache_clear:
-        cache_clear()  # earlier tests asked some of these questions
-    results: list[dict] = []
-    lock = threading.Lock()
-    stop_at = time.monotonic() + DEADLINE
+def questions_of(user: int) -> list[list[str]]:
+    chosen = [QUESTIONS[(user + i) % len(QUESTIONS)] for i in range(QUESTIONS_EACH)]
+    return [[(ZH_OPENINGS if lang == "zh" else EN_OPENINGS)[user] + question, figure] for lang, question, figure in chosen]
 
-    def user(n: int) -> None:
-        try:
-            client = Client(url, verbose=False)
-        except Exception as exc:  # noqa: BLE001 - recorded as a failure of each question
-            with lock:
-                results.extend({"user": n, "error": f"connect: {exc!r}"} for _ in range(QUESTIONS_EACH))
-            return
-        for i in range(QUESTIONS_EACH):
-            lang, question, figure = QUESTIONS[(n + i) % len(QUESTIONS)]
-            asked = (ZH_OPENINGS if lang == "zh" else EN_OPENINGS)[n] + question
-            record = {"user": n, "question": asked, "figure": figure}
-            started = time.perf_counter()
-            try:
-                job = client.submit(question=asked, history=[], api_name="/ask")
-                answer = job.result(timeout=max(1.0, stop_at - time.monotonic()))
-                record.update(seconds=time.perf_counter() - started, text=answer["text"], answered=answer["answered"])
-                turn = {"question": asked, "answer": answer, "shown_answer": answer["text"], "message_index": 1}
-                on_like(feedback, [turn], Like(1, i % 2 == 0))
-            except Exception as exc:  # noqa: BLE001
-                record.update(seconds=time.perf_counter() - started, error=repr(exc)[:300])
-            with lock:
-                results.append(record)
 
+@pytest.mark.timeout(START_DEADLINE + DEADLINE + 60)
+def test_sixteen_users_get_every_answer(app_process, tmp_path, capsys):
+    feedback = tmp_path / "feedback.jsonl"
     started = time.perf_counter()
-    threads = [threading.Thread(target=user, args=(n,), daemon=True) for n in range(USERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=max(1.0, stop_at - time.monotonic() + 5))
+    users = [
+        subprocess.Popen(
+            [sys.executable, str(TESTS / "load_user.py"), app_process, str(feedback), json.dumps(questions_of(n))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for n in range(USERS)
+    ]
+    results, crashed = [], []
+    try:
+        for n, user in enumerate(users):
+            out, err = user.communicate(timeout=max(1.0, DEADLINE - (time.perf_counter() - started)))
+            results += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+            if user.returncode:
+                crashed.append((n, err[-500:]))
+    finally:
+        for user in users:
+            if user.poll() is None:
+                user.kill()
     wall = time.perf_counter() - started
 
-    assert not any(t.is_alive() for t in threads), f"users still waiting after {DEADLINE}s"
     errors = [r for r in results if "error" in r]
     wrong = [r for r in results if "error" not in r and not (r["answered"] and r["figure"] in r["text"])]
     latencies = [r["seconds"] for r in results if "error" not in r]
@@ -115,12 +142,12 @@ def test_sixteen_users_get_every_answer(server, capsys):
     with capsys.disabled():
         print(f"\nload: {json.dumps(summary)}")
 
+    assert crashed == []
     assert len(results) == USERS * QUESTIONS_EACH
     assert errors == [], errors[:3]
     assert wrong == [], [(r["question"], r["text"][:40]) for r in wrong[:5]]
 
-    lines = feedback.read_text(encoding="utf-8").splitlines()
-    records = [json.loads(line) for line in lines]  # every line is whole JSON
+    records = [json.loads(line) for line in feedback.read_text(encoding="utf-8").splitlines()]  # every line whole JSON
     assert len(records) == USERS * QUESTIONS_EACH
     assert sorted(r["question"] for r in records) == sorted(r["question"] for r in results)
     assert all(r["citations"] and r["liked"] in (True, False) for r in records)

@@ -20,11 +20,12 @@ import logging
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from . import __version__
 from .corpus.loader import CorpusError, SourceFile, UnreadableDocument, list_documents, read_document
@@ -35,6 +36,7 @@ from .retrieval.dense import DenseIndex
 from .retrieval.tokens import Tokenizer, mine_terms
 
 FORMAT_VERSION = 3
+BUILD_LOCK_WAIT = 900  # seconds a build waits for another one; a full build takes about a minute
 CURRENT = "current"
 log = logging.getLogger("cqvet_qa")
 
@@ -181,7 +183,7 @@ def build_index(
     started = time.perf_counter()
     sources = list_documents(corpus_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(index_dir / ".lock")):
+    with _build_lock(index_dir):
         old = _load_quietly(index_dir)
         old_docs = old.manifest.documents if old else {}
         new_docs = {s.doc_id: s.sha256 for s in sources}
@@ -221,6 +223,31 @@ def build_index(
         tokenizer = Tokenizer(mine_terms([p.index_text for p in passages]))
         _write_atomically(index_dir, manifest, passages, tokenizer, _in_order(parts, encoded))
     return _report(started, sources, counts, infos, len(passages), rebuilt=True, embedded=len(fresh))
+
+
+@contextmanager
+def _build_lock(index_dir: Path):
+    """One build at a time per index: a second one waits (saying so), at most BUILD_LOCK_WAIT seconds.
+
+    The lock is an OS file lock, so a build that dies releases it: only a build that hangs can
+    make the next one give up.
+    """
+    lock = FileLock(str(index_dir / ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("Another build of %s is running; waiting for it to finish (at most %d s)", index_dir, BUILD_LOCK_WAIT)
+        try:
+            lock.acquire(timeout=BUILD_LOCK_WAIT)
+        except Timeout:
+            raise IndexUnusable(
+                f"another build of {index_dir} has held it for more than {BUILD_LOCK_WAIT} s; "
+                "try again once that build has finished (or stop it)"
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _load_quietly(index_dir: Path) -> LoadedIndex | None:

@@ -14,22 +14,18 @@ Gradio's own assets, uploads refused (the app takes no files), no MCP server, no
 from __future__ import annotations
 
 import html
-import json
 import logging
-import os
 import re
 import unicodedata
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 import gradio as gr
-from filelock import FileLock
 
 from .answer.llm import LLMSettings
+from .feedback import append_feedback, default_feedback_path, feedback_record
 from .inputs import MAX_QUESTION_CHARS, CleanQuestion, InvalidQuestion, clean_history, clean_question
 from .retrieval.hybrid import UnknownDocument
-from .settings import REPO_ROOT
 
 log = logging.getLogger("cqvet_qa")
 
@@ -385,34 +381,6 @@ def latest_turn(turns: list[dict] | None) -> dict:
 
 
 # ---------------------------------------------------------------- feedback
-
-
-def default_feedback_path() -> Path:
-    return Path(os.environ.get("CQVET_FEEDBACK") or REPO_ROOT / "feedback.jsonl")
-
-
-def append_feedback(path: Path, record: dict) -> None:
-    """Append one JSON line under a file lock, so concurrent likes never interleave or get lost."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    with FileLock(str(path) + ".lock", timeout=30):
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
-
-
-def feedback_record(turn: dict, liked) -> dict:
-    """What one like/dislike records: the question, the answer and its citations."""
-    answer = turn.get("answer") or {}
-    return {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "question": turn.get("question", ""),
-        "answer": answer.get("text", html.unescape(turn.get("shown_answer", ""))),
-        "citations": answer.get("citations", []),
-        # True like, False dislike, None when the user took the vote back.
-        "liked": liked if isinstance(liked, bool) else None,
-    }
 
 
 def on_like(path: Path, turns: list[dict], data: gr.LikeData) -> None:

@@ -8,7 +8,6 @@ names a local directory or a hub id already in the local cache.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache

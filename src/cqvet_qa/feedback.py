@@ -1,0 +1,44 @@
+"""Answer feedback: likes and dislikes appended to a JSONL file, whole lines only.
+
+Its own module (no Gradio) so that any process, the app or a script, can append safely.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock
+
+from .settings import REPO_ROOT
+
+
+def default_feedback_path() -> Path:
+    return Path(os.environ.get("CQVET_FEEDBACK") or REPO_ROOT / "feedback.jsonl")
+
+
+def append_feedback(path: Path, record: dict) -> None:
+    """Append one JSON line under a file lock, so concurrent likes never interleave or get lost."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with FileLock(str(path) + ".lock", timeout=30):
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def feedback_record(turn: dict, liked) -> dict:
+    """What one like/dislike records: the question, the answer and its citations."""
+    answer = turn.get("answer") or {}
+    return {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "question": turn.get("question", ""),
+        "answer": answer.get("text", html.unescape(turn.get("shown_answer", ""))),
+        "citations": answer.get("citations", []),
+        # True like, False dislike, None when the user took the vote back.
+        "liked": liked if isinstance(liked, bool) else None,
+    }
