@@ -17,8 +17,8 @@ tokenizer's tokens of its sentences (each sentence cut once), so BM25 sees the
 report's own vocabulary and term statistics.
 
 Each size runs in a child process of its own (peak RSS per size) and measures,
-for a flat index (faiss.IndexFlatIP, today's DenseIndex) and for HNSW
-(faiss.IndexHNSWFlat, inner product): build time, dense-only query time,
+for both kinds of the product's DenseIndex, flat (faiss.IndexFlatIP) and HNSW
+(faiss.IndexHNSWFlat, inner product; the product switches at HNSW_THRESHOLD): build time, dense-only query time,
 retrieval time given the query vector, end-to-end `Assistant.search` time with
 the query cache cleared, hit@k on the question file, and the HNSW's recall of
 the flat top-100 (the hybrid's candidate depth) and of the flat top-10 within
@@ -107,21 +107,6 @@ def make_fillers(passages, vectors: np.ndarray, tokenizer, count: int, evidence:
     return out_texts, out_tokens, out_vectors, len(pool)
 
 
-def build_dense(vectors: np.ndarray, kind: str, hnsw_m: int, ef_construction: int, ef_search: int):
-    import faiss
-
-    from cqvet_qa.retrieval.dense import DenseIndex
-
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if kind == "flat":
-        return DenseIndex.build(vectors)
-    index = faiss.IndexHNSWFlat(vectors.shape[1], hnsw_m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = ef_construction
-    index.hnsw.efSearch = ef_search
-    index.add(vectors)
-    return DenseIndex(index)
-
-
 def run_scale(
     size: int,
     corpus: Path,
@@ -130,9 +115,6 @@ def run_scale(
     repeat: int,
     model: str | None,
     threshold: int,
-    hnsw_m: int = 16,
-    ef_construction: int = 40,
-    ef_search: int = 256,
     seed: int = 0,
     **_,
 ) -> dict:
@@ -145,7 +127,9 @@ def run_scale(
     from cqvet_qa.index_store import load_index
     from cqvet_qa.language import detect_language
     from cqvet_qa.passages import Passage
+    from cqvet_qa.retrieval import dense as dense_module
     from cqvet_qa.retrieval.bm25 import BM25Index
+    from cqvet_qa.retrieval.dense import DenseIndex
     from cqvet_qa.retrieval.hybrid import HybridSearcher
 
     embedder = Embedder(model)
@@ -189,7 +173,7 @@ def run_scale(
         gc.collect()
         rss_before = current_rss_mb()
         started = time.perf_counter()
-        dense = build_dense(vectors, kind, hnsw_m, ef_construction, ef_search)
+        dense = DenseIndex.build(vectors, approximate=kind == "hnsw")
         build_s = time.perf_counter() - started
         index_mb = faiss.serialize_index(dense.index).nbytes / 2**20
         searcher = HybridSearcher(passages, bm25, dense)
@@ -251,7 +235,8 @@ def run_scale(
         "bm25_mb": round(bm25_mb, 1),
         "vectors_mb": round(vectors.nbytes / 2**20, 1),
         "chosen": chosen,
-        "hnsw": {"M": hnsw_m, "efConstruction": ef_construction, "efSearch": ef_search},
+        "hnsw": {"M": dense_module.HNSW_M, "efConstruction": dense_module.HNSW_EF_CONSTRUCTION,
+                 "efSearch": dense_module.HNSW_EF_SEARCH},
         "flat": variants["flat"],
         "hnsw_index": variants["hnsw"],
         "hnsw_recall@100": round(float(np.mean(recall)), 4),

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import cqvet_qa.assistant as assistant_module
@@ -218,3 +219,22 @@ def test_a_failed_build_leaves_the_previous_index_in_place(corpus, index, embedd
     assert os.readlink(index / CURRENT) == before
     assert load_index(index).passages == passages
     assert build_dirs(index) == [before]  # the half-written folder is gone
+
+
+def test_dense_index_is_exact_for_small_corpora_and_hnsw_past_the_threshold(tmp_path, monkeypatch):
+    from cqvet_qa.retrieval import dense as dense_module
+    from cqvet_qa.retrieval.dense import DenseIndex
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((600, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    monkeypatch.setattr(dense_module, "HNSW_THRESHOLD", 500)
+    small, large = DenseIndex.build(vectors[:400]), DenseIndex.build(vectors)
+    assert not small.approximate and large.approximate
+    large.save(tmp_path / "dense.faiss")
+    loaded = DenseIndex.load(tmp_path / "dense.faiss")
+    assert loaded.approximate and loaded.index.hnsw.efSearch == dense_module.HNSW_EF_SEARCH  # kept on disk
+    assert np.allclose(loaded.vectors(), vectors)  # incremental builds reuse these
+    exact = vectors @ vectors[7]
+    _, ids = loaded.search(vectors[7], 10)
+    assert len(set(ids.tolist()) & set(np.argsort(-exact)[:10].tolist())) >= 9

@@ -23,6 +23,11 @@ from ..settings import cache_dir
 from . import e5_convert
 
 DEFAULT_MODEL = "multilingual-e5-small"
+# One query of ~30 tokens gains little from a second thread on a quiet machine, and under load
+# (other requests, other programs) OpenMP threads spinning for a busy core made a query 20× slower
+# (p95 1,070 ms with 2 threads against 73 ms with 1, on 2 cores at load 2-3). Concurrent requests
+# use the other cores instead.
+QUERY_THREADS = 1
 MODEL_ENV = "CQVET_EMBED_MODEL"
 
 
@@ -96,7 +101,7 @@ class Embedder:
 
         hf_logging.disable_progress_bar()
 
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(QUERY_THREADS)
         try:
             self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
@@ -125,7 +130,14 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, "passage", batch_size=16, progress=progress)
+        """Batches for a build: these use every core, unlike single queries."""
+        import torch
+
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        try:
+            return self._encode(texts, "passage", batch_size=16, progress=progress)
+        finally:
+            torch.set_num_threads(QUERY_THREADS)
 
     def encode_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text)
