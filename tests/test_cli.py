@@ -132,12 +132,24 @@ def test_model_json_describes_the_model(shared_model, capsys):
     code, out, err = run(["model", "--json"], capsys)
     assert code == 0, err
     info = json.loads(out)
-    assert set(info) == {"name", "path", "dim", "max_seq_length", "fingerprint"}
+    assert set(info) == {"name", "path", "dim", "max_seq_length", "fingerprint", "precision"}
     assert info == shared_model.info.to_dict()
     assert info["name"] and Path(info["path"]).is_dir()
     assert isinstance(info["dim"], int) and info["dim"] > 0  # 384 for the default multilingual-e5-small
     assert isinstance(info["max_seq_length"], int) and info["max_seq_length"] > 0  # 512 for the default
     assert re.fullmatch(r"[0-9a-f]{16,}", info["fingerprint"])
+    assert info["precision"] == "int8"
+
+
+def test_float32_is_one_setting_away_and_needs_its_own_index(shared_model, monkeypatch):
+    from cqvet_qa.embedding import model
+
+    quantized = [m for m in shared_model.model.modules() if type(m).__module__.startswith("torch.ao.nn.quantized")]
+    assert quantized  # the default runs its Linear layers in int8
+    int8 = model.resolve_model()[2]
+    monkeypatch.setenv(model.INT8_ENV, "0")
+    assert model.precision() == "float32"
+    assert model.resolve_model()[2] != int8  # other vectors: the index is rebuilt, never mixed
 
 
 # --- eval --------------------------------------------------------------------

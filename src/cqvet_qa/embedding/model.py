@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,11 @@ DEFAULT_MODEL = "multilingual-e5-small"
 # use the other cores instead.
 QUERY_THREADS = 1
 MODEL_ENV = "CQVET_EMBED_MODEL"
+# Linear layers in int8 with activations scaled per call (torch's dynamic quantization), for
+# passages and queries alike. On 2 cores a query encodes 1.7× faster (52 → 31 ms at one thread)
+# and the dev set ranks no worse (hit@1 0.879 → 0.914, hit@5 0.983 → 1.0); vectors keep a cosine
+# of about 0.98 with the float ones. CQVET_EMBED_INT8=0 keeps the model in float32.
+INT8_ENV = "CQVET_EMBED_INT8"
 
 
 class ModelNotFound(Exception):
@@ -41,15 +47,30 @@ class ModelInfo:
     path: str
     dim: int
     max_seq_length: int
-    fingerprint: str
+    fingerprint: str  # of the vectors it makes: the model files and the precision
+    precision: str  # "int8" or "float32"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def precision() -> str:
+    """The precision the model runs in: int8 unless CQVET_EMBED_INT8 turns it off."""
+    off = os.environ.get(INT8_ENV, "1").strip().lower() in {"0", "false", "no", "off"}
+    return "float32" if off else "int8"
+
+
 def resolve_model(setting: str | None = None) -> tuple[str, Path, str]:
-    """(name, local path, fingerprint) for a model setting; converts the default on first use."""
-    setting = setting or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    """(name, local path, fingerprint) for a model setting; converts the default on first use.
+
+    The fingerprint covers the precision too: vectors of another precision need a new index.
+    """
+    name, path, files = _locate_model(setting or os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
+    return name, path, hashlib.sha256(f"{files}:{precision()}".encode()).hexdigest()
+
+
+def _locate_model(setting: str) -> tuple[str, Path, str]:
+    """(name, local path, fingerprint of the files)."""
     if setting == DEFAULT_MODEL:
         src = e5_convert.source_path()
         return DEFAULT_MODEL, e5_convert.ensure_default_model(cache_dir()), e5_convert.source_fingerprint(src)
@@ -90,6 +111,20 @@ def _directory_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _quantize_linear_layers(model) -> None:
+    """Every nn.Linear to int8 in place, with torch's eager dynamic quantization.
+
+    torch marks this API and its quantized tensors deprecated in favour of torchao, whose CPU
+    int8 path measured 10× slower than float32 here; torch is pinned (2.13.0), so its warnings are
+    silenced rather than shown on every start. CQVET_EMBED_INT8=0 avoids it altogether.
+    """
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
 class Embedder:
     """A loaded sentence-transformers model that encodes queries and passages."""
 
@@ -107,12 +142,15 @@ class Embedder:
         except (OSError, ValueError) as exc:
             raise ModelNotFound(f"Could not load the embedding model at {path}: {exc}") from exc
         self.model.eval()
+        if precision() == "int8":
+            _quantize_linear_layers(self.model)
         self.info = ModelInfo(
             name=name,
             path=str(path),
             dim=int(self.model.get_embedding_dimension()),
             max_seq_length=int(self.model.max_seq_length),
             fingerprint=fingerprint,
+            precision=precision(),
         )
         self._prompts = dict(self.model.prompts or {})
         self.tokenizer = self.model.tokenizer
