@@ -97,3 +97,12 @@ def test_what_the_report_does_not_say_is_not_answered(assistant):
     assert not answer.answered, answer.text
     assert "未找到" in answer.text
     assert answer.hits  # the nearest passages are still shown
+
+
+def test_colloquial_question_words_are_searched_in_the_reports_wording(assistant):
+    from cqvet_qa.retrieval.synonyms import formalise
+
+    assert formalise("2024年中职学校撤掉了多少个专业点？") == "2024年中职学校撤销了多少个专业点？"
+    assert formalise("外国留学生一共有多少人？") == "留学生共计有多少人？"  # the longest colloquial word wins
+    terms = assistant.query_terms("中职学校撤掉了多少个专业点？")
+    assert "撤销" in terms and "撤掉" not in terms

@@ -27,6 +27,7 @@ from .index_store import (
 from .language import detect_language
 from .passages import SplitSettings
 from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
+from .retrieval.synonyms import formalise
 from .retrieval.translate import QueryTranslator
 from .settings import default_corpus, default_index
 
@@ -104,9 +105,9 @@ class Assistant:
         return current_manifest(self.index).infos()
 
     def query_terms(self, query: str) -> list[str]:
-        """The BM25 tokens of a query; an English one also gets its Chinese translations."""
+        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations."""
         tokenize = self.searcher.bm25.tokenizer
-        tokens = tokenize(query)
+        tokens = tokenize(formalise(query))
         if detect_language(query) == "en":
             tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
         return list(dict.fromkeys(tokens))
