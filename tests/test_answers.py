@@ -106,3 +106,18 @@ def test_colloquial_question_words_are_searched_in_the_reports_wording(assistant
     assert formalise("外国留学生一共有多少人？") == "留学生共计有多少人？"  # the longest colloquial word wins
     terms = assistant.query_terms("中职学校撤掉了多少个专业点？")
     assert "撤销" in terms and "撤掉" not in terms
+
+
+def test_respectively_pairs_each_figure_with_its_item():
+    from cqvet_qa.answer.respectively import paired_item
+
+    sentence = "2024年，全市中、高职学生升学比例分别超过65%、20%，为培养大国工匠提供了有力保障。"
+    assert paired_item(sentence, sentence.index("20%"))[0].startswith("高职")
+    assert paired_item(sentence, sentence.index("65%"))[0].endswith("中职")  # "中、高职" names both levels
+    inline = "毕业去向落实率分别为高职90.76%、中职98.65%"
+    assert paired_item(inline, inline.index("98.65%")) is None  # the level stands next to each figure
+
+
+def test_respectively_gives_the_higher_vocational_figure(assistant):
+    answer = assistant.ask("What proportion of Chongqing's higher vocational students went on to further study in 2024?")
+    assert answer.answered and answer.text.startswith("20%"), answer.text

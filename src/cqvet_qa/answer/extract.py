@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..retrieval.hybrid import Hit
 from .question import HIGHER, SECONDARY, Question
+from .respectively import paired_item
 from .spans import Span, find_spans
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
@@ -68,10 +69,10 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
         if sentence_years and not sentence_years & set(question.years):
             bonus -= 0.2  # "2024年度，…达88.5%" does not answer a question about 2023
     if question.level:
-        other = HIGHER if question.level == SECONDARY else SECONDARY
-        if any(w in near for w in question.level):
+        level = _level_of(sentence, span)
+        if level == question.level:
             bonus += 0.3
-        if any(w in near[-8:] for w in other) and not any(w in near[-8:] for w in question.level):
+        elif level:
             bonus -= 0.4
     if question.unit and span.unit:
         bonus += 0.3 if span.unit.endswith(question.unit) else -0.3
@@ -80,6 +81,25 @@ def _context_bonus(question: Question, sentence: str, span: Span) -> float:
     if re.search(r"(提升|提高|增加|增长|上升)(至|到)$", sentence[max(0, span.start - 3) : span.start]):
         bonus += 0.15  # "从20%提升至81.7%": the figure reached, not the starting point
     return bonus
+
+
+_LEVEL_WORD = re.compile("|".join(SECONDARY + HIGHER))
+
+
+def _level_of(sentence: str, span: Span) -> tuple[str, ...]:
+    """The school level a figure belongs to: its 分别 item, else the last level named before it."""
+    paired = paired_item(sentence, span.start)
+    text = paired[0] if paired else sentence[: span.start]
+    named = _LEVEL_WORD.findall(text)
+    if not named:
+        return ()
+    return SECONDARY if named[-1] in SECONDARY else HIGHER
+
+
+def _anchor(sentence: str, span: Span) -> Span:
+    """Where a figure's distance to the question's terms is measured from: a 分别 list counts from 分别."""
+    paired = paired_item(sentence, span.start)
+    return Span(span.text, paired[1], span.end, span.unit) if paired else span
 
 
 def _distance_penalty(sentence: str, span: Span, terms: dict[str, float]) -> float:
@@ -154,7 +174,7 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 left, right = _clause_bounds(sentence, span.start, span.end)
                 clause_cov = _coverage(sentence[max(0, left - 6) : right], terms)
                 score = sentence_weight * sentence_cov + clause_weight * clause_cov + prior
-                score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, span, terms)
+                score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, _anchor(sentence, span), terms)
                 if any(t in span.text for t in terms):
                     score -= 0.2  # an answer restates the question's words less often than it adds to them
                 found.append(Candidate(score, sentence_cov, span, sentence, item.hit))
