@@ -121,3 +121,9 @@ def test_respectively_pairs_each_figure_with_its_item():
 def test_respectively_gives_the_higher_vocational_figure(assistant):
     answer = assistant.ask("What proportion of Chongqing's higher vocational students went on to further study in 2024?")
     assert answer.answered and answer.text.startswith("20%"), answer.text
+
+
+def test_sentence_without_the_questions_rarest_word_loses(assistant):
+    # "涉农专业点56个…中职36个" names 中职 and 专业点 but not 撤销, the word the question turns on
+    answer = assistant.ask("2024年重庆中职学校撤掉了多少个专业点？")
+    assert answer.answered and answer.text.startswith("10个"), answer.text

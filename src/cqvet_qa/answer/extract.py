@@ -151,16 +151,33 @@ def _level_conflict(question: Question, sentence: str) -> bool:
     return any(w in sentence for w in other) and not any(w in sentence for w in question.level)
 
 
+KEY_TERM_MISSING = 0.3
+
+
+def _key_term(question: Question, terms: dict[str, float]) -> str:
+    """The question's rarest word, which a Chinese answer sentence should hold.
+
+    An English question's terms are alternative translations, none of which a sentence must hold.
+    """
+    if question.lang != "zh" or not terms:
+        return ""
+    return max(terms, key=terms.get)
+
+
 def candidates(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> list[Candidate]:
     sentence_weight, clause_weight = _CLAUSE_WEIGHT.get(question.kind, (1.0, 0.3))
+    key = _key_term(question, terms)
     found: list[Candidate] = []
     for item in evidence:
-        prior = 0.1 / item.hit.rank + _passage_year_bonus(question, item.text)
+        passage_prior = 0.1 / item.hit.rank + _passage_year_bonus(question, item.text)
         context = f"{item.context} {item.text}"
         for m in _SENTENCE.finditer(item.text):
             sentence = m.group(0).strip()
             if len(sentence) < 4 or _level_conflict(question, sentence):
                 continue
+            prior = passage_prior
+            if key and key not in (context if item.table else sentence):
+                prior -= KEY_TERM_MISSING  # "撤销了多少个专业点" is not answered by a sentence without 撤销
             own = 0.5 if item.table else 0.7  # a table row means little without its title and header
             sentence_cov = own * _coverage(sentence, terms) + (1 - own) * _coverage(context, terms)
             spans = find_spans(sentence, question.kind, question.unit)
