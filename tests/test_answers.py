@@ -22,6 +22,7 @@ from cqvet_qa.answer.types import MAX_ANSWER_CHARS
         ("是哪所学校构建了党建统领模式？", "entity", [], (), "school"),
         ("What was the 2024 placement rate of secondary vocational graduates?", "rate", ["2024"], SECONDARY, ""),
         ("How much money did the schools receive from patents?", "number", [], (), "元"),
+        ("How many of the students at Chongqing's vocational schools came from Laos?", "number", [], (), "人"),
     ],
 )
 def test_question_analysis(question, kind, years, level, unit):

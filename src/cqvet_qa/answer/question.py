@@ -58,6 +58,21 @@ _UNIT_CUES = [
 ]
 
 
+_HOW_MANY = re.compile(r"多少|几|how (many|much)|number of")
+
+
+def _counted_unit(lowered: str) -> str:
+    """The unit of what is counted: the cue nearest after "how many" ("how many of the students at
+    the schools" counts people), else the first cue anywhere ("在校生人数是多少")."""
+    ask = _HOW_MANY.search(lowered)
+    tail = lowered[ask.start() :] if ask else lowered
+    for text in (tail, lowered):
+        found = [(m.start(), i, u) for i, (pattern, u) in enumerate(_UNIT_CUES) if (m := re.search(pattern, text))]
+        if found:
+            return min(found)[2]
+    return ""
+
+
 _ENTITY_CUES = [
     (r"谁|哪位|名字叫|叫什么名字|负责人|\bwho\b|whose", "person"),
     (r"品牌|口号|主题|名称|称号|叫什么|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
@@ -92,7 +107,7 @@ def analyse(text: str) -> Question:
         level = HIGHER
     else:
         level = next((v for k, v in _LEVEL_EN.items() if k in lowered), ())
-    unit = next((u for pattern, u in _UNIT_CUES if re.search(pattern, lowered)), "") if kind == "number" else ""
+    unit = _counted_unit(lowered) if kind == "number" else ""
     if kind == "entity":  # which sort of name
         unit = next((u for pattern, u in _ENTITY_CUES if re.search(pattern, lowered)), "")
     if kind == "rank":  # an ordinal ("排第几") or an award level ("什么等级的奖")
