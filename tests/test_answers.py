@@ -128,3 +128,9 @@ def test_sentence_without_the_questions_rarest_word_loses(assistant):
     # "涉农专业点56个…中职36个" names 中职 and 专业点 but not 撤销, the word the question turns on
     answer = assistant.ask("2024年重庆中职学校撤掉了多少个专业点？")
     assert answer.answered and answer.text.startswith("10个"), answer.text
+
+
+def test_part_of_a_stated_total_is_the_figure_after_qizhong(assistant):
+    q = "Of the more than 1.1 million technical and skilled workers supplied by Chongqing's vocational schools, how many were high-quality skilled talents?"
+    answer = assistant.ask(q)
+    assert answer.answered and answer.text.startswith("19.28万人"), answer.text  # not the 10.81万人 next to it

@@ -154,6 +154,17 @@ def _level_conflict(question: Question, sentence: str) -> bool:
 KEY_TERM_MISSING = 0.3
 
 
+def _breaks_down(sentence: str, span: Span, stated: list[str]) -> bool:
+    """The figure is the first part (其中…) of a total the question states: "Of the 1.1 million
+    workers, how many were …" is answered by "人才110万余人，其中高素质技能型人才19.28万人"."""
+    for figure in stated:
+        for m in re.finditer(rf"(?<![\d.]){re.escape(figure)}(?![\d.])", sentence[: span.start]):
+            between = sentence[m.end() : span.start]
+            if "其中" in between and not re.search(r"\d", between):
+                return True
+    return False
+
+
 def _key_term(question: Question, terms: dict[str, float]) -> str:
     """The question's rarest word, which a Chinese answer sentence should hold.
 
@@ -167,6 +178,7 @@ def _key_term(question: Question, terms: dict[str, float]) -> str:
 def candidates(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> list[Candidate]:
     sentence_weight, clause_weight = _CLAUSE_WEIGHT.get(question.kind, (1.0, 0.3))
     key = _key_term(question, terms)
+    stated = [t for t in terms if re.fullmatch(r"\d+(?:\.\d+)?", t) and t not in question.years]
     found: list[Candidate] = []
     for item in evidence:
         passage_prior = 0.1 / item.hit.rank + _passage_year_bonus(question, item.text)
@@ -194,6 +206,8 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, _anchor(sentence, span), terms)
                 if any(t in span.text for t in terms):
                     score -= 0.2  # an answer restates the question's words less often than it adds to them
+                if question.kind == "number" and _breaks_down(sentence, span, stated):
+                    score += 0.3
                 found.append(Candidate(score, sentence_cov, span, sentence, item.hit))
     return sorted(found, key=lambda c: -c.score)
 
