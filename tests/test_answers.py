@@ -134,3 +134,27 @@ def test_part_of_a_stated_total_is_the_figure_after_qizhong(assistant):
     q = "Of the more than 1.1 million technical and skilled workers supplied by Chongqing's vocational schools, how many were high-quality skilled talents?"
     answer = assistant.ask(q)
     assert answer.answered and answer.text.startswith("19.28万人"), answer.text  # not the 10.81万人 next to it
+
+
+def test_places_and_totals_must_be_in_the_answer_sentence():
+    from cqvet_qa.answer.required import required_terms
+
+    assert required_terms("2024年重庆职业教育经费总投入一共是多少？", "zh", {"重庆": 0.19, "投入": 3.5}) == ["总投入"]
+    assert required_terms("How many came from Thailand?", "en", {"泰国": 3.54, "重庆": 0.19, "学生": 1.18}) == ["泰国"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2024年重庆职业教育经费总投入一共是多少？",  # only its parts are given (生均拨款, 专项经费…)
+        "How many of the international students enrolled at Chongqing's vocational schools in 2024 came from Thailand?",
+    ],
+)
+def test_a_figure_for_something_broader_does_not_answer(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.answered, answer.text
+
+
+def test_a_place_the_sentence_names_is_still_answered(assistant):
+    answer = assistant.ask("重庆城市管理职业学院的老挝留学生陈筱芳获得了什么奖？")
+    assert answer.answered and "一等奖" in answer.text, answer.text

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..retrieval.hybrid import Hit
 from .question import HIGHER, SECONDARY, Question
+from .required import required_terms
 from .respectively import paired_item
 from .spans import Span, find_spans
 from .types import MAX_ANSWER_CHARS, Answer, Citation
@@ -270,7 +271,12 @@ def _first_sentence(text: str) -> str:
 def extract_answer(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> Answer:
     hits = [item.hit for item in evidence]
     enough = MIN_COVERAGE[question.lang]
-    ranked = [c for c in candidates(question, evidence, terms) if c.coverage >= enough]
+    required = required_terms(question.text, question.lang, terms)
+    ranked = [
+        c
+        for c in candidates(question, evidence, terms)
+        if c.coverage >= enough and all(t in f"{c.hit.section} {c.sentence}" for t in required)
+    ]
     if not ranked or _other_level_fits_better(question, evidence, terms, ranked[0].coverage):
         return not_found(question, hits)
     best = ranked[0]
