@@ -158,3 +158,11 @@ def test_a_figure_for_something_broader_does_not_answer(assistant, question):
 def test_a_place_the_sentence_names_is_still_answered(assistant):
     answer = assistant.ask("重庆城市管理职业学院的老挝留学生陈筱芳获得了什么奖？")
     assert answer.answered and "一等奖" in answer.text, answer.text
+
+
+def test_a_compound_counts_once_in_the_search(assistant):
+    from cqvet_qa.retrieval.bm25 import longest_only
+
+    assert longest_only(["成渝", "地区", "双城", "经济圈", "成渝地区双城经济圈", "活动", "主题"]) == ["成渝地区双城经济圈", "活动", "主题"]
+    hits = assistant.search("2024年成渝地区双城经济圈职业教育活动周的主题口号是什么？", k=5)
+    assert any("一技在手" in _squash(h.text) for h in hits)

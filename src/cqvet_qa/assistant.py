@@ -26,6 +26,7 @@ from .index_store import (
 )
 from .language import detect_language
 from .passages import SplitSettings
+from .retrieval.bm25 import longest_only
 from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
 from .retrieval.synonyms import formalise
 from .retrieval.translate import QueryTranslator
@@ -98,7 +99,8 @@ class Assistant:
         query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
         vector = self.embedder.encode_query(query)
-        return self.searcher.search(vector, self.query_terms(query), k, WEIGHTS[detect_language(query)], doc=doc)
+        terms = longest_only(self.query_terms(query))
+        return self.searcher.search(vector, terms, k, WEIGHTS[detect_language(query)], doc=doc)
 
     def documents(self) -> list[DocumentInfo]:
         """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
