@@ -166,3 +166,10 @@ def test_a_compound_counts_once_in_the_search(assistant):
     assert longest_only(["成渝", "地区", "双城", "经济圈", "成渝地区双城经济圈", "活动", "主题"]) == ["成渝地区双城经济圈", "活动", "主题"]
     hits = assistant.search("2024年成渝地区双城经济圈职业教育活动周的主题口号是什么？", k=5)
     assert any("一技在手" in _squash(h.text) for h in hits)
+
+
+@pytest.mark.parametrize("question", ["2024年成渝地区双城经济圈职业教育活动周的主题口号是什么？"])
+def test_a_quoted_name_belongs_to_its_own_item_of_an_enumeration(assistant, question):
+    # "开展“落实…匠心筑梦职启未来”主题团日、2024年成渝地区双城经济圈…" names the theme of a 团日, not of the 活动周
+    answer = assistant.ask(question)
+    assert answer.answered and answer.text.startswith("一技在手，一生无忧"), answer.text

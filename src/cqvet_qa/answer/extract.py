@@ -22,6 +22,7 @@ from .types import MAX_ANSWER_CHARS, Answer, Citation
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _CLAUSE_BREAK = re.compile(r"[，,：:（）()；]")
+_ITEM_BREAK = re.compile(r"[，,：:（）()；、]")
 _COMMA = re.compile(r"[，,；。]")
 _COMPARED = re.compile(r"(较|比|相比|同比|与)\s*20\d{2}\s*(年|届)?")
 _SEPARATOR = re.compile(r"[、，,；;]")
@@ -45,9 +46,9 @@ def _coverage(text: str, terms: dict[str, float]) -> float:
     return sum(w for t, w in terms.items() if t in text) / total
 
 
-def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
-    left = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
-    right = next((m.start() for m in _CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
+def _clause_bounds(sentence: str, start: int, end: int, breaks: re.Pattern = _CLAUSE_BREAK) -> tuple[int, int]:
+    left = max((m.end() for m in breaks.finditer(sentence, 0, start)), default=0)
+    right = next((m.start() for m in breaks.finditer(sentence, end)), len(sentence))
     return left, right
 
 
@@ -201,7 +202,9 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
             for span in spans:
                 if question.kind in ("entity", "list") and span.text in question.text:
                     continue  # the question's own words are not its answer
-                left, right = _clause_bounds(sentence, span.start, span.end)
+                # a name's own item of an enumeration: "开展“X”主题团日、2024年…活动周" gives X to 团日
+                breaks = _ITEM_BREAK if question.kind == "entity" else _CLAUSE_BREAK
+                left, right = _clause_bounds(sentence, span.start, span.end, breaks)
                 clause_cov = _coverage(sentence[max(0, left - 6) : right], terms)
                 score = sentence_weight * sentence_cov + clause_weight * clause_cov + prior
                 score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, _anchor(sentence, span), terms)
