@@ -154,6 +154,13 @@ def _level_conflict(question: Question, sentence: str) -> bool:
 
 
 KEY_TERM_MISSING = 0.3
+_THEME = re.compile(r"主题|口号|theme|slogan|motto")
+
+
+def _is_theme(sentence: str, span: Span) -> bool:
+    """A quoted name the sentence calls a theme: 以“X”为主题, 主题为“X”, “X”主题."""
+    before, after = sentence[max(0, span.start - 5) : span.start], sentence[span.end : span.end + 4]
+    return re.match(r"[”》]为?主题", after) is not None or re.search(r"主题[为是：:]?[“《]$", before) is not None
 
 
 def _breaks_down(sentence: str, span: Span, stated: list[str]) -> bool:
@@ -180,6 +187,7 @@ def _key_term(question: Question, terms: dict[str, float]) -> str:
 def candidates(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> list[Candidate]:
     sentence_weight, clause_weight = _CLAUSE_WEIGHT.get(question.kind, (1.0, 0.3))
     key = _key_term(question, terms)
+    asks_theme = question.kind == "entity" and _THEME.search(question.text.lower()) is not None
     stated = [t for t in terms if re.fullmatch(r"\d+(?:\.\d+)?", t) and t not in question.years]
     found: list[Candidate] = []
     for item in evidence:
@@ -210,6 +218,8 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, _anchor(sentence, span), terms)
                 if any(t in span.text for t in terms):
                     score -= 0.2  # an answer restates the question's words less often than it adds to them
+                if asks_theme and _is_theme(sentence, span):
+                    score += 0.3
                 if question.kind == "number" and _breaks_down(sentence, span, stated):
                     score += 0.3
                 found.append(Candidate(score, sentence_cov, span, sentence, item.hit))
