@@ -176,3 +176,10 @@ def test_a_quoted_name_belongs_to_its_own_item_of_an_enumeration(assistant, ques
     # "开展“落实…匠心筑梦职启未来”主题团日、2024年成渝地区双城经济圈…" names the theme of a 团日, not of the 活动周
     answer = assistant.ask(question)
     assert answer.answered and answer.text.startswith("一技在手，一生无忧"), answer.text
+
+
+def test_a_sentence_too_long_to_quote_starts_at_its_best_part(assistant):
+    answer = assistant.ask("合川区的火锅食材产业产教联合体由哪家企业和哪所学校联合建设？")
+    assert answer.answered, answer.text
+    assert answer.text.startswith("重庆市牧哥食品有限公司、重庆人文科技学院"), answer.text  # not the lead-in on 合川区
+    assert "平伟汽车" not in answer.text  # the other consortium of the sentence comes before it

@@ -241,8 +241,26 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def compose(question: Question, best: Candidate) -> str:
+_PART = re.compile(r"[^，,；;。]+")
+
+
+def _focus(sentence: str, terms: dict[str, float], limit: int) -> str:
+    """A sentence too long to quote whole, cut to start at its part that holds most of the question.
+
+    Its head is often the lead-in ("合川区谋划建设市级产教联合体，…") and the answer a later
+    item ("…，重庆市牧哥食品有限公司、重庆人文科技学院联合建设火锅食材产业产教联合体").
+    """
+    if len(sentence) <= limit:
+        return sentence
+    parts = [m.group(0) for m in _PART.finditer(sentence)]
+    best = max(range(len(parts)), key=lambda i: _coverage(parts[i], terms))
+    return "，".join(parts[best:])
+
+
+def compose(question: Question, best: Candidate, terms: dict[str, float]) -> str:
     clause = best.span.text if question.kind == "list" and best.span else _clause_text(best)
+    if best.span is None:
+        clause = _focus(best.sentence, terms, MAX_ANSWER_CHARS - 20)
     if question.kind == "list" or best.span is None:
         core = _shorten(clause if len(clause) >= 12 else best.sentence, MAX_ANSWER_CHARS - 20)
         if question.lang == "en":
@@ -294,4 +312,4 @@ def extract_answer(question: Question, evidence: list[Evidence], terms: dict[str
         return not_found(question, hits)
     best = ranked[0]
     citation = Citation(best.hit.doc, best.hit.section, best.hit.page, best.sentence, best.hit.chunk_id)
-    return Answer(text=compose(question, best), answered=True, citations=[citation], hits=hits, question=question.text)
+    return Answer(text=compose(question, best, terms), answered=True, citations=[citation], hits=hits, question=question.text)
