@@ -179,7 +179,15 @@ def test_a_quoted_name_belongs_to_its_own_item_of_an_enumeration(assistant, ques
 
 
 def test_a_sentence_too_long_to_quote_starts_at_its_best_part(assistant):
-    answer = assistant.ask("合川区的火锅食材产业产教联合体由哪家企业和哪所学校联合建设？")
-    assert answer.answered, answer.text
-    assert answer.text.startswith("重庆市牧哥食品有限公司、重庆人文科技学院"), answer.text  # not the lead-in on 合川区
-    assert "平伟汽车" not in answer.text  # the other consortium of the sentence comes before it
+    from cqvet_qa.answer.extract import _focus
+
+    sentence = (
+        "合川区谋划建设市级产教联合体，合川区经济信息委、区教委等区级部门多方协同，组织在合企业、高校召开产教联合体"
+        "工作专题推进会5次，不断推动合川区产教联合体建设，联合重庆市平伟汽车系统有限公司、重庆工商职业学院建设新能源"
+        "汽车零部件制造产教联合体，重庆市牧哥食品有限公司、重庆人文科技学院联合建设火锅食材产业产教联合体。"
+    )
+    terms = {"合川": 4.3, "火锅": 5.1, "产业": 1.6, "联合体": 2.5, "企业": 1.7, "学校": 0.7}
+    assert _focus(sentence, terms, 130).startswith("重庆市牧哥食品有限公司")
+    assert _focus("重庆医药高等专科学校打造“巴渝时珍学院”留学品牌。", terms, 130).startswith("重庆医药")  # short: whole
+    answer = assistant.ask("合川区那个火锅食材产业产教联合体，是哪家企业和哪所学校一起建的？")
+    assert answer.answered and answer.text.startswith("重庆市牧哥食品有限公司、重庆人文科技学院"), answer.text
