@@ -191,3 +191,16 @@ def test_a_sentence_too_long_to_quote_starts_at_its_best_part(assistant):
     assert _focus("重庆医药高等专科学校打造“巴渝时珍学院”留学品牌。", terms, 130).startswith("重庆医药")  # short: whole
     answer = assistant.ask("合川区那个火锅食材产业产教联合体，是哪家企业和哪所学校一起建的？")
     assert answer.answered and answer.text.startswith("重庆市牧哥食品有限公司、重庆人文科技学院"), answer.text
+
+
+def test_a_narrower_contest_loses_to_the_one_asked_about(assistant):
+    from cqvet_qa.answer.extract import _clause_bounds, _qualified
+
+    pairs = [("技能", "大赛"), ("大赛", "教学"), ("教学", "能力"), ("能力", "比赛")]
+    assert _qualified("获2023年全国职业院校技能大赛德育与思想政治教育课程教学能力比赛一等奖3项", pairs)
+    assert not _qualified("在2023年全国职业院校大赛教学能力比赛中，重庆市27支代表队获一等奖13项", pairs)
+    sentence = "共计40万余名师生参赛，在2023年全国职业院校大赛教学能力比赛中，重庆市27支代表队获一等奖13项、二等奖11项"
+    left, _ = _clause_bounds(sentence, sentence.index("13项"), sentence.index("13项") + 3)
+    assert sentence[left:].startswith("在2023年")  # the 在…中 clause sets the scene of the figure
+    answer = assistant.ask("2023年全国职业院校技能大赛教学能力比赛上，重庆拿了几个一等奖？")
+    assert answer.answered and answer.text.startswith("13项"), answer.text

@@ -46,10 +46,38 @@ def _coverage(text: str, terms: dict[str, float]) -> float:
     return sum(w for t, w in terms.items() if t in text) / total
 
 
+_FRAME = re.compile(r"在[^，,；;。（）()]{2,40}(中|上|期间|方面)")
+
+
 def _clause_bounds(sentence: str, start: int, end: int, breaks: re.Pattern = _CLAUSE_BREAK) -> tuple[int, int]:
+    """The clause around start..end, with the 在…中 clause that sets its scene before it:
+    "在2023年全国职业院校大赛教学能力比赛中，重庆市27支代表队获一等奖13项"."""
     left = max((m.end() for m in breaks.finditer(sentence, 0, start)), default=0)
     right = next((m.start() for m in breaks.finditer(sentence, end)), len(sentence))
+    if left and sentence[left - 1] in "，,":
+        before = max((m.end() for m in breaks.finditer(sentence, 0, left - 1)), default=0)
+        if _FRAME.fullmatch(sentence, before, left - 1):
+            left = before
     return left, right
+
+
+def _adjacent_pairs(question: Question, terms: dict[str, float]) -> list[tuple[str, str]]:
+    """Terms that stand next to each other in the question ("大赛|教学" of "技能大赛教学能力比赛")."""
+    at = {t: question.text.lower().find(t) for t in terms}
+    return [(a, b) for a in terms for b in terms if at[a] >= 0 and at[b] == at[a] + len(a)]
+
+
+def _qualified(clause: str, pairs: list[tuple[str, str]]) -> bool:
+    """The clause puts other words between terms the question joins: "技能大赛德育与思想政治教育
+    课程教学能力比赛" is a narrower contest than the question's "技能大赛教学能力比赛"."""
+    for a, b in pairs:
+        if a + b in clause or a not in clause or b not in clause:
+            continue
+        for m in re.finditer(re.escape(a), clause):
+            gap = clause.find(b, m.end())
+            if 0 < gap - m.end() <= 15 and not _CLAUSE_BREAK.search(clause, m.end(), gap):
+                return True
+    return False
 
 
 def _context_bonus(question: Question, sentence: str, span: Span) -> float:
@@ -154,6 +182,7 @@ def _level_conflict(question: Question, sentence: str) -> bool:
 
 
 KEY_TERM_MISSING = 0.3
+QUALIFIED = 0.3  # clause coverage lost to words the question does not have between its terms
 _THEME = re.compile(r"主题|口号|theme|slogan|motto")
 
 
@@ -187,6 +216,7 @@ def _key_term(question: Question, terms: dict[str, float]) -> str:
 def candidates(question: Question, evidence: list[Evidence], terms: dict[str, float]) -> list[Candidate]:
     sentence_weight, clause_weight = _CLAUSE_WEIGHT.get(question.kind, (1.0, 0.3))
     key = _key_term(question, terms)
+    pairs = _adjacent_pairs(question, {t: w for t, w in terms.items() if not t.startswith("∅")})
     asks_theme = question.kind == "entity" and _THEME.search(question.text.lower()) is not None
     stated = [t for t in terms if re.fullmatch(r"\d+(?:\.\d+)?", t) and t not in question.years]
     found: list[Candidate] = []
@@ -214,6 +244,8 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 breaks = _ITEM_BREAK if question.kind == "entity" else _CLAUSE_BREAK
                 left, right = _clause_bounds(sentence, span.start, span.end, breaks)
                 clause_cov = _coverage(sentence[max(0, left - 6) : right], terms)
+                if _qualified(sentence[left:right], pairs):
+                    clause_cov -= QUALIFIED
                 score = sentence_weight * sentence_cov + clause_weight * clause_cov + prior
                 score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, _anchor(sentence, span), terms)
                 if any(t in span.text for t in terms):
