@@ -204,3 +204,11 @@ def test_a_narrower_contest_loses_to_the_one_asked_about(assistant):
     assert sentence[left:].startswith("在2023年")  # the 在…中 clause sets the scene of the figure
     answer = assistant.ask("2023年全国职业院校技能大赛教学能力比赛上，重庆拿了几个一等奖？")
     assert answer.answered and answer.text.startswith("13项"), answer.text
+
+
+def test_a_company_named_in_latin_letters_is_a_candidate():
+    from cqvet_qa.answer.spans import find_spans
+
+    row = "南亚 斯里兰卡 农育结合，支持南 亚减贫发展 Diom 集团 畜牧兽医、园 艺技术专业群 重庆三峡职业学 院"
+    assert [s.text for s in find_spans(row, "entity", "company")] == ["Diom 集团"]
+    assert "SAP 公司" in [s.text for s in find_spans("与德国 SAP 公司和华为技术有限公司合作", "entity", "company")]
