@@ -20,6 +20,8 @@ from cqvet_qa.answer.types import MAX_ANSWER_CHARS
         ("重庆五一职业技术学院打造了哪些党建品牌？", "list", [], (), ""),
         ("重庆总成绩排全国第几？", "rank", [], (), "第"),
         ("是哪所学校构建了党建统领模式？", "entity", [], (), "school"),
+        ("这所学校打造的留学品牌叫什么名字？", "entity", [], (), "name"),  # a brand's name, not a person's
+        ("那位选手叫什么名字？", "entity", [], (), "person"),
         ("What was the 2024 placement rate of secondary vocational graduates?", "rate", ["2024"], SECONDARY, ""),
         ("How much money did the schools receive from patents?", "number", [], (), "元"),
         ("How many of the students at Chongqing's vocational schools came from Laos?", "number", [], (), "人"),
@@ -212,3 +214,9 @@ def test_a_company_named_in_latin_letters_is_a_candidate():
     row = "南亚 斯里兰卡 农育结合，支持南 亚减贫发展 Diom 集团 畜牧兽医、园 艺技术专业群 重庆三峡职业学 院"
     assert [s.text for s in find_spans(row, "entity", "company")] == ["Diom 集团"]
     assert "SAP 公司" in [s.text for s in find_spans("与德国 SAP 公司和华为技术有限公司合作", "entity", "company")]
+
+
+def test_a_quoted_name_the_sentence_calls_a_brand_answers_a_brand_question(assistant):
+    # "实施“语言+专业+文化”三维一体育人模式…打造“巴渝时珍学院”留学品牌": only the second is a 品牌
+    answer = assistant.ask("重庆医药高等专科学校打造的来华留学品牌叫什么名字？")
+    assert answer.answered and answer.text.startswith("巴渝时珍学院"), answer.text

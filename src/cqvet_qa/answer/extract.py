@@ -183,13 +183,23 @@ def _level_conflict(question: Question, sentence: str) -> bool:
 
 KEY_TERM_MISSING = 0.3
 QUALIFIED = 0.3  # clause coverage lost to words the question does not have between its terms
-_THEME = re.compile(r"主题|口号|theme|slogan|motto")
+# What a name question asks for, in the words the report calls such names by (slogans are 主题).
+_NAME_CUES = {"主题": "主题", "口号": "主题|口号", "品牌": "品牌", "称号": "称号", "theme": "主题", "slogan": "主题|口号",
+              "motto": "主题|口号", "brand": "品牌", "title": "称号"}
 
 
-def _is_theme(sentence: str, span: Span) -> bool:
-    """A quoted name the sentence calls a theme: 以“X”为主题, 主题为“X”, “X”主题."""
-    before, after = sentence[max(0, span.start - 5) : span.start], sentence[span.end : span.end + 4]
-    return re.match(r"[”》]为?主题", after) is not None or re.search(r"主题[为是：:]?[“《]$", before) is not None
+def _name_cue(question: Question) -> str:
+    """The words ("主题|口号") a name question asks for, as a regex alternation; "" for other questions."""
+    if question.kind != "entity":
+        return ""
+    lowered = question.text.lower()
+    return "|".join(cue for word, cue in _NAME_CUES.items() if word in lowered)
+
+
+def _is_called(sentence: str, span: Span, cue: str) -> bool:
+    """A quoted name the sentence calls what is asked: 以“X”为主题, 主题为“X”, 打造“X”留学品牌."""
+    before, after = sentence[max(0, span.start - 5) : span.start], sentence[span.end : span.end + 6]
+    return re.match(rf"[”》][^，。；、“《]{{0,3}}?({cue})", after) is not None or re.search(rf"({cue})[为是：:]?[“《]$", before) is not None
 
 
 def _breaks_down(sentence: str, span: Span, stated: list[str]) -> bool:
@@ -217,7 +227,7 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
     sentence_weight, clause_weight = _CLAUSE_WEIGHT.get(question.kind, (1.0, 0.3))
     key = _key_term(question, terms)
     pairs = _adjacent_pairs(question, {t: w for t, w in terms.items() if not t.startswith("∅")})
-    asks_theme = question.kind == "entity" and _THEME.search(question.text.lower()) is not None
+    name_cue = _name_cue(question)
     stated = [t for t in terms if re.fullmatch(r"\d+(?:\.\d+)?", t) and t not in question.years]
     found: list[Candidate] = []
     for item in evidence:
@@ -250,7 +260,7 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 score += _context_bonus(question, sentence, span) - clause_weight * _distance_penalty(sentence, _anchor(sentence, span), terms)
                 if any(t in span.text for t in terms):
                     score -= 0.2  # an answer restates the question's words less often than it adds to them
-                if asks_theme and _is_theme(sentence, span):
+                if name_cue and _is_called(sentence, span, name_cue):
                     score += 0.3
                 if question.kind == "number" and _breaks_down(sentence, span, stated):
                     score += 0.3

@@ -74,8 +74,10 @@ def _counted_unit(lowered: str) -> str:
 
 
 _ENTITY_CUES = [
-    (r"谁|哪位|名字叫|叫什么名字|负责人|\bwho\b|whose", "person"),
-    (r"品牌|口号|主题|名称|称号|叫什么|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
+    (r"谁|哪位|负责人|\bwho\b|whose", "person"),
+    (r"品牌|口号|主题|名称|称号|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
+    (r"名字叫|叫什么名字", "person"),  # "品牌叫什么名字" asks the brand's name, not a person's
+    (r"叫什么", "name"),
     (r"哪所|学校|学院|大学|\bschool\b|college|institution|university", "school"),
     (r"企业|公司|集团|\bcompany\b|enterprise|\bfirm\b|group", "company"),
 ]
