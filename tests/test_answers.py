@@ -220,3 +220,14 @@ def test_a_quoted_name_the_sentence_calls_a_brand_answers_a_brand_question(assis
     # "实施“语言+专业+文化”三维一体育人模式…打造“巴渝时珍学院”留学品牌": only the second is a 品牌
     answer = assistant.ask("重庆医药高等专科学校打造的来华留学品牌叫什么名字？")
     assert answer.answered and answer.text.startswith("巴渝时珍学院"), answer.text
+
+
+def test_an_elided_level_list_names_both_levels(assistant):
+    from cqvet_qa.answer.extract import _level_of
+    from cqvet_qa.answer.spans import Span
+
+    sentence = "重庆中职升高职、高职升本科比例分别超过65%、20%，毕业生毕业去向落实率保持在95%以上。"
+    at = sentence.index("65%")
+    assert _level_of(sentence, Span("65%", at, at + 3)) == SECONDARY  # "中职升高职" is 中职's figure
+    answer = assistant.ask("全市中职学生升学比例超过多少？")  # "全市中、高职学生升学比例分别超过65%、20%"
+    assert answer.answered and "65%" in answer.text.split("（")[0], answer.text

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..retrieval.hybrid import Hit
 from .question import HIGHER, SECONDARY, Question
 from .required import required_terms
-from .respectively import paired_item
+from .respectively import expand_levels, paired_item
 from .spans import Span, find_spans
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
@@ -117,13 +117,14 @@ _LEVEL_WORD = re.compile("|".join(SECONDARY + HIGHER))
 
 
 def _level_of(sentence: str, span: Span) -> tuple[str, ...]:
-    """The school level a figure belongs to: its 分别 item, else the last level named before it."""
+    """The school level a figure belongs to: the first named in its 分别 item ("中职升高职" is 中职's),
+    else the last level named before it."""
     paired = paired_item(sentence, span.start)
-    text = paired[0] if paired else sentence[: span.start]
-    named = _LEVEL_WORD.findall(text)
+    named = _LEVEL_WORD.findall(paired[0] if paired else sentence[: span.start])
     if not named:
         return ()
-    return SECONDARY if named[-1] in SECONDARY else HIGHER
+    level = named[0] if paired else named[-1]
+    return SECONDARY if level in SECONDARY else HIGHER
 
 
 def _anchor(sentence: str, span: Span) -> Span:
@@ -178,6 +179,7 @@ def _level_conflict(question: Question, sentence: str) -> bool:
     if not question.level:
         return False
     other = HIGHER if question.level == SECONDARY else SECONDARY
+    sentence = expand_levels(sentence)
     return any(w in sentence for w in other) and not any(w in sentence for w in question.level)
 
 
