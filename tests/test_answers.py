@@ -232,3 +232,11 @@ def test_an_elided_level_list_names_both_levels(assistant):
     assert _level_of(sentence, Span("65%", at, at + 3)) == SECONDARY  # "中职升高职" is 中职's figure
     answer = assistant.ask("全市中职学生升学比例超过多少？")  # "全市中、高职学生升学比例分别超过65%、20%"
     assert answer.answered and "65%" in answer.text.split("（")[0], answer.text
+
+
+def test_a_digit_inside_a_latin_name_is_not_a_count():
+    from cqvet_qa.answer.spans import find_spans
+
+    caption = "图2- 7重庆工商职业学院巫妍婷获得第47届世界技能大赛3D数字游戏艺术项目冠军"
+    assert find_spans(caption, "number") == []  # 第47 is an ordinal, 3D a name
+    assert [s.text for s in find_spans("斩获3枚金牌、1枚银牌和1个优胜奖", "number")] == ["3枚", "1枚", "1个"]

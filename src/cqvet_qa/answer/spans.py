@@ -60,6 +60,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
             after = sentence[m.end() : m.end() + 1]
             if after == "%" or (_year_like(m) and want_unit != "年") or (_year_like(m) and len(m.group(1)) == 4):
                 continue
+            if after.isascii() and after.isalpha() and not m.group(4):
+                continue  # part of a name ("3D数字游戏艺术", "5G"), not a count
             spans.append(Span(m.group(0), m.start(), m.end(), m.group(4) or ""))
         return spans
     if kind == "compound":
