@@ -15,13 +15,17 @@ from cqvet_qa.answer.types import MAX_ANSWER_CHARS
     [
         ("2024年重庆中职学生升学比例是多少？", "rate", ["2024"], SECONDARY, ""),
         ("高职毕业生本省去向落实率是多少？", "rate", [], HIGHER, ""),
+        ("用人单位对高职学校毕业生的满意度是多少？", "rate", [], HIGHER, ""),  # a 度 given in %
         ("重庆有多少所职业本科学校？", "number", [], (), "所"),
         ("教育部是哪天发函同意设立重庆电子科技职业大学的？", "date", [], (), ""),
         ("重庆五一职业技术学院打造了哪些党建品牌？", "list", [], (), ""),
         ("重庆总成绩排全国第几？", "rank", [], (), "第"),
         ("是哪所学校构建了党建统领模式？", "entity", [], (), "school"),
+        ("这所学校打造的留学品牌叫什么名字？", "entity", [], (), "name"),  # a brand's name, not a person's
+        ("那位选手叫什么名字？", "entity", [], (), "person"),
         ("What was the 2024 placement rate of secondary vocational graduates?", "rate", ["2024"], SECONDARY, ""),
         ("How much money did the schools receive from patents?", "number", [], (), "元"),
+        ("How many of the students at Chongqing's vocational schools came from Laos?", "number", [], (), "人"),
     ],
 )
 def test_question_analysis(question, kind, years, level, unit):
@@ -97,3 +101,142 @@ def test_what_the_report_does_not_say_is_not_answered(assistant):
     assert not answer.answered, answer.text
     assert "未找到" in answer.text
     assert answer.hits  # the nearest passages are still shown
+
+
+def test_colloquial_question_words_are_searched_in_the_reports_wording(assistant):
+    from cqvet_qa.retrieval.synonyms import formalise
+
+    assert formalise("2024年中职学校撤掉了多少个专业点？") == "2024年中职学校撤销了多少个专业点？"
+    assert formalise("外国留学生一共有多少人？") == "留学生共计有多少人？"  # the longest colloquial word wins
+    terms = assistant.query_terms("中职学校撤掉了多少个专业点？")
+    assert "撤销" in terms and "撤掉" not in terms
+
+
+def test_respectively_pairs_each_figure_with_its_item():
+    from cqvet_qa.answer.respectively import paired_item
+
+    sentence = "2024年，全市中、高职学生升学比例分别超过65%、20%，为培养大国工匠提供了有力保障。"
+    assert paired_item(sentence, sentence.index("20%"))[0].startswith("高职")
+    assert paired_item(sentence, sentence.index("65%"))[0].endswith("中职")  # "中、高职" names both levels
+    inline = "毕业去向落实率分别为高职90.76%、中职98.65%"
+    assert paired_item(inline, inline.index("98.65%")) is None  # the level stands next to each figure
+
+
+def test_respectively_gives_the_higher_vocational_figure(assistant):
+    answer = assistant.ask("What proportion of Chongqing's higher vocational students went on to further study in 2024?")
+    assert answer.answered and answer.text.startswith("20%"), answer.text
+
+
+def test_sentence_without_the_questions_rarest_word_loses(assistant):
+    # "涉农专业点56个…中职36个" names 中职 and 专业点 but not 撤销, the word the question turns on
+    answer = assistant.ask("2024年重庆中职学校撤掉了多少个专业点？")
+    assert answer.answered and answer.text.startswith("10个"), answer.text
+
+
+def test_part_of_a_stated_total_is_the_figure_after_qizhong(assistant):
+    q = "Of the more than 1.1 million technical and skilled workers supplied by Chongqing's vocational schools, how many were high-quality skilled talents?"
+    answer = assistant.ask(q)
+    assert answer.answered and answer.text.startswith("19.28万人"), answer.text  # not the 10.81万人 next to it
+
+
+def test_places_and_totals_must_be_in_the_answer_sentence():
+    from cqvet_qa.answer.required import required_terms
+
+    assert required_terms("2024年重庆职业教育经费总投入一共是多少？", "zh", {"重庆": 0.19, "投入": 3.5}) == ["总投入"]
+    assert required_terms("How many came from Thailand?", "en", {"泰国": 3.54, "重庆": 0.19, "学生": 1.18}) == ["泰国"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2024年重庆职业教育经费总投入一共是多少？",  # only its parts are given (生均拨款, 专项经费…)
+        "How many of the international students enrolled at Chongqing's vocational schools in 2024 came from Thailand?",
+    ],
+)
+def test_a_figure_for_something_broader_does_not_answer(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.answered, answer.text
+
+
+def test_a_place_the_sentence_names_is_still_answered(assistant):
+    answer = assistant.ask("重庆城市管理职业学院的老挝留学生陈筱芳获得了什么奖？")
+    assert answer.answered and "一等奖" in answer.text, answer.text
+
+
+def test_a_compound_counts_once_in_the_search(assistant):
+    from cqvet_qa.retrieval.bm25 import longest_only
+
+    assert longest_only(["成渝", "地区", "双城", "经济圈", "成渝地区双城经济圈", "活动", "主题"]) == ["成渝地区双城经济圈", "活动", "主题"]
+    hits = assistant.search("2024年成渝地区双城经济圈职业教育活动周的主题口号是什么？", k=5)
+    assert any("一技在手" in _squash(h.text) for h in hits)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["2024年成渝地区双城经济圈职业教育活动周的主题口号是什么？", "成渝地区双城经济圈职业教育活动周是以什么为主题举办的？"],
+)
+def test_a_quoted_name_belongs_to_its_own_item_of_an_enumeration(assistant, question):
+    # "开展“落实…匠心筑梦职启未来”主题团日、2024年成渝地区双城经济圈…" names the theme of a 团日, not of the 活动周
+    answer = assistant.ask(question)
+    assert answer.answered and answer.text.startswith("一技在手，一生无忧"), answer.text
+
+
+def test_a_sentence_too_long_to_quote_starts_at_its_best_part(assistant):
+    from cqvet_qa.answer.extract import _focus
+
+    sentence = (
+        "合川区谋划建设市级产教联合体，合川区经济信息委、区教委等区级部门多方协同，组织在合企业、高校召开产教联合体"
+        "工作专题推进会5次，不断推动合川区产教联合体建设，联合重庆市平伟汽车系统有限公司、重庆工商职业学院建设新能源"
+        "汽车零部件制造产教联合体，重庆市牧哥食品有限公司、重庆人文科技学院联合建设火锅食材产业产教联合体。"
+    )
+    terms = {"合川": 4.3, "火锅": 5.1, "产业": 1.6, "联合体": 2.5, "企业": 1.7, "学校": 0.7}
+    assert _focus(sentence, terms, 130).startswith("重庆市牧哥食品有限公司")
+    assert _focus("重庆医药高等专科学校打造“巴渝时珍学院”留学品牌。", terms, 130).startswith("重庆医药")  # short: whole
+    answer = assistant.ask("合川区那个火锅食材产业产教联合体，是哪家企业和哪所学校一起建的？")
+    assert answer.answered and answer.text.startswith("重庆市牧哥食品有限公司、重庆人文科技学院"), answer.text
+
+
+def test_a_narrower_contest_loses_to_the_one_asked_about(assistant):
+    from cqvet_qa.answer.extract import _clause_bounds, _qualified
+
+    pairs = [("技能", "大赛"), ("大赛", "教学"), ("教学", "能力"), ("能力", "比赛")]
+    assert _qualified("获2023年全国职业院校技能大赛德育与思想政治教育课程教学能力比赛一等奖3项", pairs)
+    assert not _qualified("在2023年全国职业院校大赛教学能力比赛中，重庆市27支代表队获一等奖13项", pairs)
+    sentence = "共计40万余名师生参赛，在2023年全国职业院校大赛教学能力比赛中，重庆市27支代表队获一等奖13项、二等奖11项"
+    left, _ = _clause_bounds(sentence, sentence.index("13项"), sentence.index("13项") + 3)
+    assert sentence[left:].startswith("在2023年")  # the 在…中 clause sets the scene of the figure
+    answer = assistant.ask("2023年全国职业院校技能大赛教学能力比赛上，重庆拿了几个一等奖？")
+    assert answer.answered and answer.text.startswith("13项"), answer.text
+
+
+def test_a_company_named_in_latin_letters_is_a_candidate():
+    from cqvet_qa.answer.spans import find_spans
+
+    row = "南亚 斯里兰卡 农育结合，支持南 亚减贫发展 Diom 集团 畜牧兽医、园 艺技术专业群 重庆三峡职业学 院"
+    assert [s.text for s in find_spans(row, "entity", "company")] == ["Diom 集团"]
+    assert "SAP 公司" in [s.text for s in find_spans("与德国 SAP 公司和华为技术有限公司合作", "entity", "company")]
+
+
+def test_a_quoted_name_the_sentence_calls_a_brand_answers_a_brand_question(assistant):
+    # "实施“语言+专业+文化”三维一体育人模式…打造“巴渝时珍学院”留学品牌": only the second is a 品牌
+    answer = assistant.ask("重庆医药高等专科学校打造的来华留学品牌叫什么名字？")
+    assert answer.answered and answer.text.startswith("巴渝时珍学院"), answer.text
+
+
+def test_an_elided_level_list_names_both_levels(assistant):
+    from cqvet_qa.answer.extract import _level_of
+    from cqvet_qa.answer.spans import Span
+
+    sentence = "重庆中职升高职、高职升本科比例分别超过65%、20%，毕业生毕业去向落实率保持在95%以上。"
+    at = sentence.index("65%")
+    assert _level_of(sentence, Span("65%", at, at + 3)) == SECONDARY  # "中职升高职" is 中职's figure
+    answer = assistant.ask("全市中职学生升学比例超过多少？")  # "全市中、高职学生升学比例分别超过65%、20%"
+    assert answer.answered and "65%" in answer.text.split("（")[0], answer.text
+
+
+def test_a_digit_inside_a_latin_name_is_not_a_count():
+    from cqvet_qa.answer.spans import find_spans
+
+    caption = "图2- 7重庆工商职业学院巫妍婷获得第47届世界技能大赛3D数字游戏艺术项目冠军"
+    assert find_spans(caption, "number") == []  # 第47 is an ordinal, 3D a name
+    assert [s.text for s in find_spans("斩获3枚金牌、1枚银牌和1个优胜奖", "number")] == ["3枚", "1枚", "1个"]

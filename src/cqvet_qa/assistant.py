@@ -27,7 +27,9 @@ from .index_store import (
 )
 from .language import detect_language
 from .passages import SplitSettings
+from .retrieval.bm25 import longest_only
 from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
+from .retrieval.synonyms import formalise
 from .retrieval.translate import QueryTranslator
 from .settings import default_corpus, default_index
 
@@ -98,16 +100,17 @@ class Assistant:
         query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
         vector = self.embedder.encode_query(query)
-        return self.searcher.search(vector, self.query_terms(query), k, WEIGHTS[detect_language(query)], doc=doc)
+        terms = longest_only(self.query_terms(query))
+        return self.searcher.search(vector, terms, k, WEIGHTS[detect_language(query)], doc=doc)
 
     def documents(self) -> list[DocumentInfo]:
         """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
         return current_manifest(self.index).infos()
 
     def query_terms(self, query: str) -> list[str]:
-        """The BM25 tokens of a query; an English one also gets its Chinese translations."""
+        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations."""
         tokenize = self.searcher.bm25.tokenizer
-        tokens = tokenize(query)
+        tokens = tokenize(formalise(query))
         if detect_language(query) == "en":
             tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
         return list(dict.fromkeys(tokens))

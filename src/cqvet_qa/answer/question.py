@@ -16,14 +16,14 @@ from ..language import detect_language
 # Cues in order of precedence: the first kind whose pattern matches wins.
 _KIND_CUES_ZH = [
     ("list", r"哪些|哪几|哪两|哪三|哪四|哪五|分别是|分别有|和哪|与哪|包括什么|有什么|是哪家企业和哪所|谁.{0,6}(和|与)"),
-    ("rate", r"率|比例|占比|百分之|百分比|匹配度|比重|增长了?多少|增幅|提升了?多少"),
+    ("rate", r"率|比例|占比|百分之|百分比|匹配度|满意度|认可度|比重|增长了?多少|增幅|提升了?多少"),
     ("date", r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间段|哪几年|起止"),
     ("rank", r"第几|排名|排第|名次|位次|什么等级|几等奖|什么奖"),
     ("number", r"多少|几个|几项|几所|几家|几条|几年|几门|几支|几名|几枚|几次|几种|几批|数量|人数|金额|规模|几"),
     ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|谁|名字|名称|叫|是哪"),
 ]
 _KIND_CUES_EN = [
-    ("rate", r"\b(percentage|proportion|rate|ratio|share|percent)\b|by what percent"),
+    ("rate", r"\b(percentage|proportion|rate|ratio|share|percent|satisfaction)\b|by what percent"),
     ("date", r"\bwhen\b|what date|which (day|month|year)s?|what (day|month|year)s?|\bperiod\b|cover\b"),
     ("rank", r"\brank(ed|ing)?\b|what place|which place|position\b|what level of (award|prize)|what prize"),
     ("list", r"\b(which|what) (are|were) the\b|\bname the\b|which (countries|schools|companies|projects)"),
@@ -58,9 +58,26 @@ _UNIT_CUES = [
 ]
 
 
+_HOW_MANY = re.compile(r"多少|几|how (many|much)|number of")
+
+
+def _counted_unit(lowered: str) -> str:
+    """The unit of what is counted: the cue nearest after "how many" ("how many of the students at
+    the schools" counts people), else the first cue anywhere ("在校生人数是多少")."""
+    ask = _HOW_MANY.search(lowered)
+    tail = lowered[ask.start() :] if ask else lowered
+    for text in (tail, lowered):
+        found = [(m.start(), i, u) for i, (pattern, u) in enumerate(_UNIT_CUES) if (m := re.search(pattern, text))]
+        if found:
+            return min(found)[2]
+    return ""
+
+
 _ENTITY_CUES = [
-    (r"谁|哪位|名字叫|叫什么名字|负责人|\bwho\b|whose", "person"),
-    (r"品牌|口号|主题|名称|称号|叫什么|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
+    (r"谁|哪位|负责人|\bwho\b|whose", "person"),
+    (r"品牌|口号|主题|名称|称号|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
+    (r"名字叫|叫什么名字", "person"),  # "品牌叫什么名字" asks the brand's name, not a person's
+    (r"叫什么", "name"),
     (r"哪所|学校|学院|大学|\bschool\b|college|institution|university", "school"),
     (r"企业|公司|集团|\bcompany\b|enterprise|\bfirm\b|group", "company"),
 ]
@@ -92,7 +109,7 @@ def analyse(text: str) -> Question:
         level = HIGHER
     else:
         level = next((v for k, v in _LEVEL_EN.items() if k in lowered), ())
-    unit = next((u for pattern, u in _UNIT_CUES if re.search(pattern, lowered)), "") if kind == "number" else ""
+    unit = _counted_unit(lowered) if kind == "number" else ""
     if kind == "entity":  # which sort of name
         unit = next((u for pattern, u in _ENTITY_CUES if re.search(pattern, lowered)), "")
     if kind == "rank":  # an ordinal ("排第几") or an award level ("什么等级的奖")

@@ -23,6 +23,7 @@ _ORGANISATION = re.compile(
     r"[\u4e00-\u9fff（）]{2,20}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中学校|中学|"
     r"中心|有限责任公司|股份有限公司|有限公司|集团|研究院)"
 )
+_LATIN_ORGANISATION = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&.\-]*(?: [A-Z][A-Za-z0-9&.\-]*)* ?(?:集团|有限公司|公司)")  # "Diom 集团"
 _ORG_PREFIX = re.compile(r"^.*?(?:、|和|与|及|由|在|是|为|的|了|对|向|将|把|同|推进|推动|依托|联合|支持)(?=[\u4e00-\u9fff])")
 
 
@@ -59,6 +60,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
             after = sentence[m.end() : m.end() + 1]
             if after == "%" or (_year_like(m) and want_unit != "年") or (_year_like(m) and len(m.group(1)) == 4):
                 continue
+            if after.isascii() and after.isalpha() and not m.group(4):
+                continue  # part of a name ("3D数字游戏艺术", "5G"), not a count
             spans.append(Span(m.group(0), m.start(), m.end(), m.group(4) or ""))
         return spans
     if kind == "compound":
@@ -74,6 +77,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
             start = m.end() - len(name)
             if len(name) >= 4 and (not want_unit or _org_kind(name) == want_unit):
                 spans.append(Span(name, start, m.end()))
+        if want_unit in ("", "company"):
+            spans += [Span(m.group(0), m.start(), m.end()) for m in _LATIN_ORGANISATION.finditer(sentence)]
     if want_unit == "person":
         spans += _people(sentence)
     return spans

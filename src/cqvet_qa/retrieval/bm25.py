@@ -10,6 +10,16 @@ import numpy as np
 from .tokens import Tokenizer
 
 
+def longest_only(tokens: list[str]) -> list[str]:
+    """A query's tokens without those inside a longer one it holds.
+
+    jieba's search mode cuts 成渝地区双城经济圈 also into 成渝|地区|双城|经济|经济圈, so one
+    compound would count six times against a question's other words (活动周的主题). Passages
+    keep every part, so each still matches the compound itself.
+    """
+    return [t for t in tokens if not any(t != other and t in other for other in tokens)]
+
+
 class BM25Index:
     def __init__(self, retriever: bm25s.BM25, tokenizer: Tokenizer) -> None:
         self.retriever = retriever
