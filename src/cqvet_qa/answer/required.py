@@ -31,9 +31,19 @@ def _totals(text: str) -> list[str]:
     return totals
 
 
-@lru_cache(maxsize=4096)
 def _is_place(term: str) -> bool:
-    import jieba.posseg
+    return term in _place_names()
 
-    words = jieba.posseg.lcut(term)
-    return len(words) == 1 and words[0].flag == "ns"
+
+@lru_cache(maxsize=1)
+def _place_names() -> frozenset[str]:
+    """The words jieba's dictionary tags as place names (ns).
+
+    Read straight from the dictionary file (0.2 s): setting up jieba.posseg to tag one word
+    costs 1.2 s and 50 MB for its table of every word's tag, on a user's first question.
+    """
+    import jieba
+
+    with jieba.dt.get_dict_file() as f:
+        lines = f.read().decode("utf-8").splitlines()
+    return frozenset(line.split(" ", 1)[0] for line in lines if line.endswith(" ns"))

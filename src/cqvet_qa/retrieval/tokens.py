@@ -45,12 +45,14 @@ def mine_terms(texts: list[str]) -> list[str]:
     return sorted(t for t in terms if not re.search(r"[，。；：、]", t))
 
 
-@lru_cache(maxsize=1)
 def _stock_dictionary() -> tuple[dict[str, int], int]:
-    """jieba's own dictionary, loaded once per process (1-2 s each time otherwise)."""
-    stock = jieba.Tokenizer()
-    stock.initialize()
-    return stock.FREQ, stock.total
+    """jieba's own dictionary, loaded once per process (1-2 s each time otherwise).
+
+    It is loaded into jieba's default tokenizer, which the part-of-speech tagger (jieba.posseg,
+    used by the answer code) shares: one copy in memory instead of two (~80 MB, 0.8 s).
+    """
+    jieba.dt.initialize()
+    return jieba.dt.FREQ, jieba.dt.total
 
 
 class Tokenizer:
