@@ -29,6 +29,10 @@ DEFAULT_MODEL = "multilingual-e5-small"
 # (p95 1,070 ms with 2 threads against 73 ms with 1, on 2 cores at load 2-3). Concurrent requests
 # use the other cores instead.
 QUERY_THREADS = 1
+# Passages per forward pass in a build. Measured on the report (396 passages, 2 cores): 16, 8 and 4
+# all take 21-22 s, but the memory the allocator keeps afterwards grows with the batch
+# (+321, +267, +215 MB), and a build's peak RSS with it.
+PASSAGE_BATCH = 4
 MODEL_ENV = "CQVET_EMBED_MODEL"
 # Linear layers in int8 with activations scaled per call (torch's dynamic quantization), for
 # passages and queries alike. On 2 cores a query encodes 1.7× faster (52 → 31 ms at one thread)
@@ -173,7 +177,7 @@ class Embedder:
 
         torch.set_num_threads(max(1, os.cpu_count() or 1))
         try:
-            return self._encode(texts, "passage", batch_size=16, progress=progress)
+            return self._encode(texts, "passage", batch_size=PASSAGE_BATCH, progress=progress)
         finally:
             torch.set_num_threads(QUERY_THREADS)
 
