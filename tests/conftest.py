@@ -15,8 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
 
-from cqvet_qa.assistant import Assistant, open_index
-from cqvet_qa.retrieval.hybrid import HybridSearcher
+from cqvet_qa.assistant import Assistant
 from cqvet_qa.ui import build_app
 
 # Two school reports that state the same kinds of facts with different figures.
@@ -63,8 +62,7 @@ def two_schools(assistant, tmp_path_factory) -> Assistant:
     corpus.mkdir()
     for name, text in SCHOOL_REPORTS.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    loaded = open_index(corpus, root / "index", assistant.embedder)
-    return Assistant(assistant.embedder, HybridSearcher(loaded.passages, loaded.bm25, loaded.dense), corpus, root / "index")
+    return Assistant.load(corpus, root / "index", embedder=assistant.embedder)
 
 
 @pytest.fixture(scope="module")

@@ -58,12 +58,17 @@ class Assistant:
         model: str | None = None,
         rebuild: bool = True,
         progress: bool = False,
+        embedder: Embedder | None = None,
     ) -> "Assistant":
-        """Open the index, rebuilding it first when it is missing, damaged or stale."""
+        """Open the index, rebuilding it first when it is missing, damaged or stale.
+
+        `embedder`: a model already loaded (by another Assistant, or for a build), used instead
+        of loading `model` again: one process can serve several corpora with one copy in memory.
+        """
         corpus_dir = Path(corpus) if corpus else default_corpus()
         index_dir = Path(index) if index else default_index()
         list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
-        embedder = Embedder(model)
+        embedder = embedder or Embedder(model)
         loaded = open_index(corpus_dir, index_dir, embedder, rebuild=rebuild, progress=progress)
         searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
         return cls(embedder, searcher, corpus_dir, index_dir)
