@@ -16,23 +16,16 @@ import numpy as np
 import pytest
 
 import cqvet_qa.assistant as assistant_module
+from mini_report import NAME, SIZE_AND_CAPACITY
 from cqvet_qa.assistant import Assistant
 from cqvet_qa.corpus.loader import list_documents, read_document
 from cqvet_qa.index_store import CURRENT, FORMAT_VERSION, IndexUnusable, Manifest, build_index, load_index, stale_reason
 from cqvet_qa.passages import SplitSettings, split_document
 from cqvet_qa.retrieval.dense import DenseIndex
 
-NAME = "mini-report.txt"
 TITLE = "迷你职业教育质量报告"
 
-V1 = [
-    " 1发展概况",
-    "1.1 办学规模",
-    "2024 年，重庆市共有职业学校 171所，其中中等职业学校 126所，高等职业学校 45",
-    "所，在校生规模稳步扩大。",
-    "1.2 办学能力",
-    "2024 年，重庆市建成市级公共实训基地 57个，职业学校基本办学条件总体达标率达",
-    "88.5%，较上年提升 6.7%。",
+V1 = SIZE_AND_CAPACITY + [
     " 2人才培养",
     "2.1 技能成长",
     "重庆市职业学校学生在全国职业院校技能大赛中获得一等奖 33项，获奖总数连续 16",

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 import cqvet_qa.assistant as assistant_module
+from mini_report import NAME, SIZE_AND_CAPACITY
 import cqvet_qa.embedding.model as model_module
 from cqvet_qa.assistant import Assistant
 from cqvet_qa.cli import main
@@ -38,16 +39,7 @@ from cqvet_qa import index_store
 from cqvet_qa.index_store import CURRENT, FORMAT_VERSION, IndexUnusable, Manifest, build_index, load_index
 from cqvet_qa.passages import SplitSettings
 
-NAME = "mini-report.txt"
-V1 = [
-    " 1发展概况",
-    "1.1 办学规模",
-    "2024 年，重庆市共有职业学校 171所，其中中等职业学校 126所，高等职业学校 45",
-    "所，在校生规模稳步扩大。",
-    "1.2 办学能力",
-    "2024 年，重庆市建成市级公共实训基地 57个，职业学校基本办学条件总体达标率达",
-    "88.5%，较上年提升 6.7%。",
-]
+V1 = SIZE_AND_CAPACITY
 V2 = V1 + [
     " 2人才培养",
     "2.1 就业质量",
