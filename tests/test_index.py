@@ -1,4 +1,4 @@
-"""The index on disk: round trip, stale detection and rebuild, damage, atomic swaps.
+"""The index on disk: round trip, stale detection and rebuild, atomic swaps (damage: test_index_recovery.py).
 
 Each test builds a throw-away index of a short synthetic report in tmp_path.
 All of them share the session's embedding model (loading it is the slow part):
@@ -19,7 +19,7 @@ import cqvet_qa.assistant as assistant_module
 from mini_report import NAME, SIZE_AND_CAPACITY
 from cqvet_qa.assistant import Assistant
 from cqvet_qa.corpus.loader import list_documents, read_document
-from cqvet_qa.index_store import CURRENT, FORMAT_VERSION, IndexUnusable, Manifest, build_index, load_index, stale_reason
+from cqvet_qa.index_store import CURRENT, IndexUnusable, build_index, load_index, stale_reason
 from cqvet_qa.passages import SplitSettings, split_document
 from cqvet_qa.retrieval.dense import DenseIndex
 
@@ -144,51 +144,6 @@ def test_other_model_or_settings_make_the_index_stale(corpus, index, embedder, s
     assert stale_reason(index, sources, other_model, split).startswith("the embedding model changed")
     smaller = SplitSettings(chunk_size=120, chunk_overlap=40, max_tokens=split.max_tokens)
     assert stale_reason(index, sources, embedder.info.to_dict(), smaller) == "the passage settings changed"
-
-
-def truncate_faiss(build: Path) -> None:
-    data = (build / "dense.faiss").read_bytes()
-    (build / "dense.faiss").write_bytes(data[: len(data) // 2])
-
-
-def garbage_passages(build: Path) -> None:
-    (build / "passages.jsonl").write_text("this is not an index\n{{{\n", encoding="utf-8")
-
-
-def drop_a_passage(build: Path) -> None:
-    lines = (build / "passages.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
-    (build / "passages.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
-
-
-def future_format(build: Path) -> None:
-    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    manifest["format_version"] = 99
-    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-
-
-@pytest.mark.parametrize(
-    "damage, message, try_rebuild",
-    [
-        (truncate_faiss, r"index files in .* are damaged", True),
-        (garbage_passages, r"passages in .* are unreadable", True),
-        (future_format, rf"index format 99 is not {FORMAT_VERSION}", True),
-        (drop_a_passage, r"holds \d+ passages, the manifest says \d+", False),  # same path as the two above
-    ],
-    ids=["truncated-faiss", "garbage-passages", "format-99", "missing-passage"],
-)
-def test_damaged_index_is_refused_or_rebuilt(corpus, index, shared_model, damage, message, try_rebuild):
-    damage(live_build(index))
-
-    with pytest.raises(IndexUnusable, match=message):
-        load_index(index)
-    with pytest.raises(IndexUnusable, match=message) as refused:
-        Assistant.load(corpus=corpus, index=index, rebuild=False)
-    assert str(index) in str(refused.value) and "--no-rebuild" in str(refused.value)
-
-    if try_rebuild:
-        hits = Assistant.load(corpus=corpus, index=index, rebuild=True).search(OLD_FACT_QUERY, k=3)
-        assert "57个" in hits[0].text
-        assert Manifest.read(live_build(index) / "manifest.json").format_version == FORMAT_VERSION
 
 
 def test_missing_manifest_is_refused(index):
