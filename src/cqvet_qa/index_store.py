@@ -153,8 +153,7 @@ def up_to_date_report(corpus_dir: Path, index_dir: Path, model_fingerprint: str)
         return None
     recorded = manifest.split if isinstance(manifest.split, dict) else {}
     split = SplitSettings(max_tokens=recorded.get("max_tokens", -1))
-    model = {"name": manifest.model.get("name"), "fingerprint": model_fingerprint}
-    if manifest.documents != {s.doc_id: s.sha256 for s in sources} or _incompatible(manifest, model, split):
+    if stale_reason(index_dir, sources, {"name": manifest.model.get("name"), "fingerprint": model_fingerprint}, split):
         return None
     counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": len(sources)}
     return _report(started, sources, counts, manifest.infos(), manifest.passages, rebuilt=False)

@@ -146,7 +146,8 @@ class Embedder:
         except (OSError, ValueError) as exc:
             raise ModelNotFound(f"Could not load the embedding model at {path}: {exc}") from exc
         self.model.eval()
-        if precision() == "int8":
+        runs_in = precision()
+        if runs_in == "int8":
             _quantize_linear_layers(self.model)
         self.info = ModelInfo(
             name=name,
@@ -154,7 +155,7 @@ class Embedder:
             dim=int(self.model.get_embedding_dimension()),
             max_seq_length=int(self.model.max_seq_length),
             fingerprint=fingerprint,
-            precision=precision(),
+            precision=runs_in,
         )
         self._prompts = dict(self.model.prompts or {})
         self.tokenizer = self.model.tokenizer
