@@ -31,6 +31,8 @@ browser() {
   fi
 }
 
+case "${1:-}" in -*) set -- serve "$@" ;; esac  # ./run.sh --port P is ./run.sh serve --port P
+
 case "${1:-serve}" in
   serve)
     setup ""
