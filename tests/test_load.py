@@ -52,14 +52,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> int | None:
+    """SIGTERM, as a service manager stops the app; its exit code, or None if it had to be killed."""
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)  # as Ctrl+C: the app closes its server
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            return None
+    return process.returncode
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +92,8 @@ def app_process(assistant, tmp_path_factory):
         print(f"\napp process answering HTTP after {time.perf_counter() - started:.1f} s")
         yield url
     finally:
-        stop(process)
+        code = stop(process)
+    assert code == 0, f"the app did not close cleanly on SIGTERM (exit {code})"
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import signal
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -665,10 +666,15 @@ def start(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: 
     return demo, url
 
 
+def _stop_like_ctrl_c(signum, frame):
+    raise KeyboardInterrupt
+
+
 def launch(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None) -> None:
     """Serve the UI and API on host:port (never shared publicly) and block until stopped."""
     demo, url = start(assistant, host, port, feedback_path)
     print(f"cqvet-qa UI and API running at {url} (Ctrl+C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)  # a service manager's stop closes the server too
     try:
         demo.block_thread()
     finally:
