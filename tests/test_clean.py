@@ -40,6 +40,9 @@ EXTRACT_LINES = [
     "【案例 1- 1】数字课程建设成效显著",
     "重庆工程职业技术学院建设 Python 程序设计在线课程，累计服务学习者 10万人次",
     "，课程入选国家在线精品课程。",
+    "图 1- 2 重庆城市管理职业学院学生在线学习",
+    "全市职业学校建成市级在线精品课程 300余门，线上线下混合式教学全面推开，课程资源",
+    "共享水平持续提高。",
     "1.2 办学能力",
     "表 1- 1 重庆市职业学校入选国家在线精品课程名单",
     "序号 课程名称 申报单位 课程负责人",
@@ -132,6 +135,8 @@ def test_section_paths(doc):
     case_heading = block_with(doc, "【案例1- 1】", kind="heading")
     assert case_heading.text.endswith("数字课程建设成效显著")
     assert block_with(doc, "在线课程").section == ["1 发展概况", "1.1 办学规模", "【案例 1- 1】"]
+    # a case's figure closes the case box: the prose after it speaks for the city again
+    assert block_with(doc, "市级在线精品课程", kind="paragraph").section == ["1 发展概况", "1.1 办学规模"]
     # a new section closes the case box
     assert block_with(doc, "校企合作不断深化").section == ["1 发展概况", "1.2 办学能力"]
     chapter2 = block_with(doc, "立德树人根本任务")
@@ -142,7 +147,7 @@ def test_section_paths(doc):
 
 def test_caption_is_its_own_block_and_continues_on_the_next_short_line(doc):
     captions = [b for b in doc.blocks if b.kind == "caption"]
-    assert [squash(c.text) for c in captions] == ["图1-1重庆市职业学校学生在市级公共实训基地开展技能训练"]
+    assert [squash(c.text) for c in captions] == ["图1-1重庆市职业学校学生在市级公共实训基地开展技能训练", "图1-2重庆城市管理职业学院学生在线学习"]
     after = block_with(doc, "公共实训基地建设", kind="paragraph")
     assert after.text.startswith("重庆市持续推进公共实训基地建设")  # prose is not swallowed by the caption
     assert after.text.endswith("学生技能水平稳步提升。")
