@@ -42,7 +42,7 @@ def _quality_and_latency(questions, search, ask, repeat: int, uses_query_cache: 
         }
         if ask is not None:
             text, answered = ask(item["question"])
-            row["correct"] = answer_correct(item, text, answered)
+            row["correct"], row["answered"] = answer_correct(item, text, answered), answered
         rows.append(row)
     summary = summarize(rows)["overall"]
 

@@ -31,6 +31,7 @@ from .retrieval.bm25 import longest_only
 from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
 from .retrieval.synonyms import formalise
 from .retrieval.translate import QueryTranslator
+from .sentences import SentenceVectors
 from .settings import default_corpus, default_index
 
 log = logging.getLogger("cqvet_qa")
@@ -43,9 +44,10 @@ MAX_K = 100
 class Assistant:
     """Everything a caller needs: `search` now, `ask` once answers exist."""
 
-    def __init__(self, embedder: Embedder, searcher: HybridSearcher, corpus: Path, index: Path) -> None:
+    def __init__(self, embedder: Embedder, searcher: HybridSearcher, corpus: Path, index: Path, sentences: SentenceVectors) -> None:
         self.embedder = embedder
         self.searcher = searcher
+        self.sentences = sentences
         self.corpus = corpus
         self.index = index
         self.translator = QueryTranslator(set(searcher.bm25.retriever.vocab_dict))
@@ -71,7 +73,7 @@ class Assistant:
         embedder = embedder or Embedder(model)
         loaded = open_index(corpus_dir, index_dir, embedder, rebuild=rebuild, progress=progress)
         searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
-        return cls(embedder, searcher, corpus_dir, index_dir)
+        return cls(embedder, searcher, corpus_dir, index_dir, loaded.sentences)
 
     def ask(
         self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None

@@ -3,7 +3,7 @@
 hit@k: a gold evidence span (whitespace removed) lies inside one of the top k
 passages; MRR over the top 10; answer accuracy: the short answer contains an
 acceptable answer (all of them for `list`), and unanswerable questions are
-not answered.
+not answered; wrong: answered but not right (a decline is never wrong).
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def summarize(rows: list[dict]) -> dict:
         out["mrr"] = _mean([1 / r["rank"] if r["rank"] else 0.0 for r in retrieval])
         if any("correct" in r for r in group):
             out["answer_accuracy"] = _mean([r["correct"] for r in group])
+            out["wrong"] = _mean([r["answered"] and not r["correct"] for r in group])  # answered, but not right
+            out["declined"] = _mean([not r["answered"] for r in group])
         return out
 
     by: dict[str, dict[str, list]] = {"lang": defaultdict(list), "type": defaultdict(list)}
@@ -92,7 +94,8 @@ def run_eval(assistant, items: list[dict], k: int = 10) -> dict:
         answer = assistant.ask(item["question"])
         correct = answer_correct(item, answer.text, answer.answered)
         rows.append({"id": item.get("id"), "lang": item.get("lang", "?"), "type": item.get("type", "?"),
-                     "evidence": bool(item.get("evidence")), "rank": rank, "correct": correct})
+                     "evidence": bool(item.get("evidence")), "rank": rank, "correct": correct,
+                     "answered": answer.answered})
         if not correct:
             failures.append({"id": item.get("id"), "question": item["question"],
                              "expected": item.get("answers") or "(not in the report)",

@@ -34,8 +34,9 @@ from .passages import Passage, SplitSettings, split_document
 from .retrieval.bm25 import BM25Index
 from .retrieval.dense import DenseIndex
 from .retrieval.tokens import Tokenizer, mine_terms
+from .sentences import SentenceVectors, corpus_sentences
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: sentence vectors for the answerer
 BUILD_LOCK_WAIT = 900  # seconds a build waits for another one; a full build takes about a minute
 CURRENT = "current"
 log = logging.getLogger("cqvet_qa")
@@ -45,7 +46,7 @@ def pipeline_fingerprint() -> str:
     """Hash of the code and data that shape passages and tokens: a change to them rebuilds the index."""
     package = Path(__file__).parent
     readers = sorted(p.relative_to(package).as_posix() for p in (package / "corpus").glob("*.py"))
-    parts = [*readers, "passages.py", "retrieval/tokens.py", "data/stopwords_zh.txt"]
+    parts = [*readers, "passages.py", "sentences.py", "retrieval/tokens.py", "data/stopwords_zh.txt"]
     digest = hashlib.sha256()
     for part in parts:
         digest.update((package / part).read_bytes())
@@ -107,6 +108,7 @@ class LoadedIndex:
     bm25: BM25Index
     dense: DenseIndex
     path: Path
+    sentences: SentenceVectors
 
 
 @dataclass
@@ -220,7 +222,8 @@ def build_index(
             catalog=[asdict(i) for i in infos],
         )
         tokenizer = Tokenizer(mine_terms([p.index_text for p in passages]))
-        _write_atomically(index_dir, manifest, passages, tokenizer, _in_order(parts, encoded))
+        sentences = _sentence_vectors(passages, old.sentences if old and kept else None, embedder, progress)
+        _write_atomically(index_dir, manifest, passages, tokenizer, _in_order(parts, encoded), sentences)
     return _report(started, sources, counts, infos, len(passages), rebuilt=True, embedded=len(fresh))
 
 
@@ -315,7 +318,16 @@ def current_manifest(index_dir: Path) -> Manifest:
     return Manifest.read(path)
 
 
-def _write_atomically(index_dir, manifest, passages, tokenizer, vectors) -> None:
+def _sentence_vectors(passages: list[Passage], old: SentenceVectors | None, embedder: Embedder, progress: bool) -> SentenceVectors:
+    """Vectors of every sentence; those an earlier build already embedded are reused."""
+    texts = corpus_sentences(passages)
+    fresh = [t for t in texts if old is None or old.get(t) is None]
+    encoded = dict(zip(fresh, embedder.encode_passages(fresh, progress=progress))) if fresh else {}
+    vectors = [encoded[t] if t in encoded else old.get(t) for t in texts]
+    return SentenceVectors(texts, np.stack(vectors) if vectors else np.empty((0, embedder.info.dim), dtype=np.float32))
+
+
+def _write_atomically(index_dir, manifest, passages, tokenizer, vectors, sentences: SentenceVectors) -> None:
     tmp = index_dir / f".tmp-{os.getpid()}-{time.time_ns()}"
     tmp.mkdir()
     try:
@@ -325,6 +337,7 @@ def _write_atomically(index_dir, manifest, passages, tokenizer, vectors) -> None
         (tmp / "terms.txt").write_text("\n".join(tokenizer.terms), encoding="utf-8")
         BM25Index.build([p.index_text for p in passages], tokenizer).save(tmp / "bm25")
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
+        sentences.save(tmp)
         manifest.files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(tmp)
@@ -408,9 +421,10 @@ def _load_build(root: Path, tokenizer: bool) -> LoadedIndex:
     try:
         dense = DenseIndex.load(root / "dense.faiss")
         bm25 = BM25Index.load(root / "bm25", Tokenizer(terms) if tokenizer else None)
+        sentences = SentenceVectors.load(root)
     except Exception as exc:  # FAISS and bm25s raise RuntimeError, OSError, ValueError… on damaged files
         raise IndexUnusable(f"index files in {root} are damaged ({type(exc).__name__}: {exc})") from exc
     if dense.size != len(passages) or dense.index.d != manifest.model.get("dim"):
         raise IndexUnusable(f"the FAISS index in {root} does not match its passages")
     _verify_files(root, manifest)
-    return LoadedIndex(manifest, passages, bm25, dense, root)
+    return LoadedIndex(manifest, passages, bm25, dense, root, sentences)

@@ -27,6 +27,7 @@ class Answer:
     question: str = ""  # the question as answered (follow-ups made complete)
     mode: str = "extractive"  # extractive | llm
     note: str = ""  # e.g. why the LLM answer fell back to the extractive one
+    confidence: float | None = None  # the ranker's probability that the answer is right (extractive only)
 
     def to_dict(self) -> dict:
         return asdict(self)

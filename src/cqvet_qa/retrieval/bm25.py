@@ -40,6 +40,10 @@ class BM25Index:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
 
+    def has(self, token: str) -> bool:
+        """True when some passage holds the token."""
+        return token in self.retriever.vocab_dict
+
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token the corpus never uses gets the highest."""
         n_docs = self.retriever.scores["num_docs"]

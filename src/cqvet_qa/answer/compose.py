@@ -1,0 +1,111 @@
+"""The short answer's wording: the figure or name first, then the words of the report around it.
+
+The sentence is chosen by the ranker; here only the span inside it is chosen and cut to at most
+MAX_ANSWER_CHARS. A figure from one school's, company's or district's case box is prefixed
+with whose it is, so it is never read as the city's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..retrieval.hybrid import Hit
+from .features import Candidate, coverage
+from .question import Question
+from .respectively import paired_item
+from .spans import Span
+from .types import MAX_ANSWER_CHARS, Answer, Citation
+
+_COMMA = re.compile(r"[，,；。]")
+_CLAUSE_BREAK = re.compile(r"[，,：:（）()；]")
+_PART = re.compile(r"[^，,；;。]+")
+_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+_PARTY = re.compile(
+    r"[\u4e00-\u9fff]{2,24}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中心|有限公司|集团|联合体|共同体|联盟)"
+)
+
+
+def clause(sentence: str, span: Span) -> str:
+    left = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, span.start)), default=0)
+    right = next((m.start() for m in _CLAUSE_BREAK.finditer(sentence, span.end)), len(sentence))
+    paired = paired_item(sentence, span.start)
+    if paired:  # "中、高职…分别超过65%、20%": the clause reaches back to the items
+        left = min(left, max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, paired[1])), default=0))
+    return sentence[left:right]
+
+
+def choose_span(c: Candidate, question: Question, terms: dict[str, float]) -> Span | None:
+    """The span whose clause holds most of the question; the question's unit and year break ties."""
+    if not c.spans or question.kind in ("list", "compound"):
+        return None
+
+    def score(span: Span) -> tuple:
+        clause_ = clause(c.sentence, span)
+        unit = bool(question.unit) and span.unit.endswith(question.unit)
+        year = any(y in c.sentence[max(0, span.start - 12) : span.start] for y in question.years)
+        return (round(coverage(clause_, terms), 2) + 0.2 * unit + 0.2 * year, -span.start)
+
+    return max(c.spans, key=score)
+
+
+def _window(sentence: str, span: Span | None, terms: dict[str, float], limit: int) -> str:
+    """The sentence, or when too long, the stretch of it that holds the span, or else most of the question.
+
+    Stretches start at clause boundaries; among equals the earliest wins, so an enumeration
+    standing before the words that name it ("“A、B和C”三项机制") stays in.
+    """
+    if len(sentence) <= limit:
+        return sentence
+    starts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(sentence)]
+    if span is not None:
+        fits = [a for a in starts if a <= span.start and span.end <= a + limit - 1]
+        start = fits[-1] if fits else max(0, span.start - limit // 2)
+    else:
+        start = max(starts, key=lambda a: (round(coverage(sentence[a : a + limit - 1], terms), 3), -a))
+    body = sentence[start : start + limit - 2]
+    return ("…" if start else "") + body + ("…" if start + limit - 2 < len(sentence) else "")
+
+
+def scope_of(c: Candidate) -> str:
+    """Whose figure a case box's sentence gives: the school, company or consortium it names."""
+    if not c.case:
+        return ""
+    for text in (c.sentence, c.context):
+        m = _PARTY.search(text)
+        if m:
+            return re.sub(r"^.*?(?:、|和|与|及|由|在|是|为|的|了|对|向|将|把|同|推进|推动|依托|联合|支持)(?=[\u4e00-\u9fff])", "", m.group(0))
+    return ""
+
+
+def compose(question: Question, c: Candidate, span: Span | None, terms: dict[str, float]) -> str:
+    """The span (with whose it is, for a case) and as much of the sentence as the answer's length allows."""
+    scope = scope_of(c)
+    if question.lang == "en":
+        head = (f"{span.text} — " if span else "") + "the report says" + (f" (a case of {scope})" if scope else "") + ": “"
+        return head + _window(c.sentence, span, terms, MAX_ANSWER_CHARS - len(head) - 1) + "”"
+    if span is None:
+        head = f"{scope}：" if scope else ""
+        return head + _window(c.sentence, span, terms, MAX_ANSWER_CHARS - len(head))
+    head = f"{scope}：{span.text}（" if scope else f"{span.text}（"
+    return head + _window(c.sentence, span, terms, MAX_ANSWER_CHARS - len(head) - 1) + "）"
+
+
+def cite(c: Candidate) -> Citation:
+    return Citation(c.hit.doc, c.hit.section, c.hit.page, c.sentence, c.hit.chunk_id)
+
+
+def not_found(question: Question, hits: list[Hit], closest: list[Candidate] = ()) -> Answer:
+    """The honest decline, with the sentences that came closest so the user can judge."""
+    if question.lang == "en":
+        text = "The report does not state this. The closest passages are cited below."
+    else:
+        text = "报告中未找到这一信息。下面列出最接近的段落供参考。"
+    citations = [cite(c) for c in closest[:2]] or [
+        Citation(h.doc, h.section, h.page, _first_sentence(h.text), h.chunk_id) for h in hits[:2]
+    ]
+    return Answer(text=text, answered=False, citations=citations, hits=hits, question=question.text)
+
+
+def _first_sentence(text: str) -> str:
+    m = _SENTENCE.search(text)
+    return m.group(0).strip() if m else text[:80]

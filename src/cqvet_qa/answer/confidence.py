@@ -1,0 +1,69 @@
+"""Named features of a question's ranked candidates, for judging whether the best one is right.
+
+A sentence can score well against the others and still not answer (the report may not give
+the fact at all); how far it stands above the rest, and how well it holds the question,
+separate right answers from wrong ones better than its own score (cross-validated on the
+training questions: at most 8 % wrong, 0.65 answered right against 0.57 for the score alone).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+from .features import FEATURES, Candidate, Signals
+
+Ranking = tuple[np.ndarray, list[Candidate], Signals]  # probabilities (best first), candidates, signals
+
+
+def top_probability(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    return float(p[0])
+
+
+def margin(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    """How far the best candidate stands above the second."""
+    return float(p[0] - (p[1] if len(p) > 1 else 0.0))
+
+
+def _lead(c: Candidate) -> str:
+    return re.sub(r"\D", "", c.span.text) or c.span.text if c.span else c.sentence
+
+
+def rival_share(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    """Probability held by candidates that lead with another figure or name than the best.
+
+    The report repeats its key figures (the 六说 summary, then the chapter): sentences agreeing
+    with the best one are not rivals, while a different figure means the question is ambiguous.
+    """
+    lead = _lead(c[0])
+    rivals = sum(float(q) for q, other in zip(p[1:], c[1:]) if _lead(other) != lead)
+    return rivals / (float(p.sum()) or 1.0)
+
+
+def _of_best(name: str) -> Callable[[np.ndarray, list[Candidate], Signals], float]:
+    def feature(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+        return FEATURES[name](c[0], s)
+
+    feature.__name__ = f"best_{name}"
+    feature.__doc__ = f"The best candidate's {name}."
+    return feature
+
+
+CONFIDENCE_FEATURES: dict[str, Callable[[np.ndarray, list[Candidate], Signals], float]] = {
+    f.__name__: f
+    for f in (
+        top_probability,
+        margin,
+        rival_share,
+        *(_of_best(n) for n in ("similarity", "similarity_gap", "context_coverage", "clause_coverage", "key_term_missing",
+                                "required_missing", "measure_missing", "has_wanted_span", "english")),
+    )
+}
+
+
+def confidence_vector(p: np.ndarray, c: list[Candidate], s: Signals, names: list[str]) -> list[float]:
+    if not c:
+        return [0.0] * len(names)
+    return [CONFIDENCE_FEATURES[n](p, c, s) for n in names]

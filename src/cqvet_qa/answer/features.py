@@ -1,0 +1,286 @@
+"""Named features of a candidate answer sentence, the inputs of the learned ranker.
+
+Each feature is a small function of one candidate (its sentence, passage and scope) and of
+the question; the ranker's weights for them are learned from labelled questions
+(`cqvet_qa.answer.training`) and kept as data (`data/answer_model.json`). A feature earns its
+place by helping across the training set under cross-validation, never for one question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..retrieval.hybrid import Hit
+from .question import HIGHER, SECONDARY, Question
+from .respectively import expand_levels
+from .spans import Span, find_spans
+
+_YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
+_COMPARED = re.compile(r"(较|比|相比|同比|与)\s*20\d{2}\s*(年|届)?")
+_INCREASE = re.compile(r"增加|增长|提升|提高|新增|多了|increase|grow|more than (last|the previous)|up by")
+_INCREASE_IN_SENTENCE = re.compile(r"增加|增长|提升|提高|新增|增幅|上升")
+_TOTAL = re.compile(r"总|全部|一共|共计|合计|累计|in total|altogether|overall")
+_TOTAL_IN_SENTENCE = re.compile(r"总|共|合计|累计|全市")
+_CITY = re.compile(r"全市|重庆市|市级|全重庆|重庆(?!.{0,6}(学院|学校|大学|中心|公司))")
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved passage, as the ranker sees it."""
+
+    sentence: str
+    hit: Hit
+    context: str  # section path and heading (case title, table title and header)
+    table: bool
+    case: bool  # inside a 【案例】 box: one school's, company's or district's story
+    similarity: float = 0.0  # cosine of the question to the sentence (embedding model)
+    spans: tuple[Span, ...] = ()
+    span: Span | None = None  # the span the answer would lead with
+    clause: str = ""  # the clause around that span
+
+
+@dataclass
+class Signals:
+    """What the features of one question share: its analysis, weighted terms and all candidates."""
+
+    question: Question
+    terms: dict[str, float]  # question term -> weight (IDF); "∅word" for English words without Chinese
+    required: list[str]  # places and totals an answer sentence must hold
+    key: str  # the rarest question term (Chinese questions)
+    max_similarity: float
+    max_coverage: float
+
+
+def coverage(text: str, terms: dict[str, float]) -> float:
+    total = sum(terms.values()) or 1.0
+    return sum(w for t, w in terms.items() if t in text) / total
+
+
+def _years(text: str) -> set[str]:
+    return set(_YEAR.findall(_COMPARED.sub("", text)))
+
+
+def _levels(text: str) -> set[str]:
+    text = expand_levels(text)
+    return {name for name, words in (("secondary", SECONDARY), ("higher", HIGHER)) if any(w in text for w in words)}
+
+
+def _question_level(q: Question) -> str:
+    return "" if not q.level else ("secondary" if q.level == SECONDARY else "higher")
+
+
+# -- features: (candidate, signals) -> float -------------------------------------------------
+
+
+def similarity(c: Candidate, s: Signals) -> float:
+    return c.similarity
+
+
+def similarity_gap(c: Candidate, s: Signals) -> float:
+    """How far below the question's closest sentence this one is (0 for the closest)."""
+    return c.similarity - s.max_similarity
+
+
+def term_coverage(c: Candidate, s: Signals) -> float:
+    return coverage(c.sentence, s.terms)
+
+
+def context_coverage(c: Candidate, s: Signals) -> float:
+    return coverage(f"{c.context} {c.sentence}", s.terms)
+
+
+def coverage_gap(c: Candidate, s: Signals) -> float:
+    return coverage(f"{c.context} {c.sentence}", s.terms) - s.max_coverage
+
+
+def key_term_missing(c: Candidate, s: Signals) -> float:
+    return float(bool(s.key) and s.key not in f"{c.context} {c.sentence}")
+
+
+_MEASURE = re.compile(r"(率|比例|比重|占比|人数|数量|金额|经费|收入|总额|总量|规模)$")
+
+
+def measure_missing(c: Candidate, s: Signals) -> float:
+    """The measure the question asks (辍学率, 到款额…) is not named where the candidate stands.
+
+    The report's near misses share every word with a real figure but the measure: "中职辍学率"
+    meets "中职学生升学比例…79.2%".
+    """
+    text = f"{c.context} {c.sentence}"
+    return float(any(len(t) >= 3 and _MEASURE.search(t) and t not in text for t in s.terms))
+
+
+def required_missing(c: Candidate, s: Signals) -> float:
+    return float(any(t not in f"{c.hit.section} {c.context} {c.sentence}" for t in s.required))
+
+
+def passage_rank(c: Candidate, s: Signals) -> float:
+    return 1.0 / c.hit.rank
+
+
+def has_wanted_span(c: Candidate, s: Signals) -> float:
+    """The sentence holds something of the kind asked: a figure, a rate, a date, a rank, a name."""
+    return float(bool(c.spans))
+
+
+def clause_coverage(c: Candidate, s: Signals) -> float:
+    """How much of the question the clause around the answer's span holds (a figure sits in the clause naming it)."""
+    return coverage(c.clause, s.terms) if c.span else 0.0
+
+
+def span_proximity(c: Candidate, s: Signals) -> float:
+    """Closeness of the span to the question's rarest word in the sentence: 1 adjacent, 0 far or absent."""
+    if not c.span or not s.terms:
+        return 0.0
+    key = max(s.terms, key=s.terms.get)
+    gaps = [min(abs(c.span.start - m.end()), abs(m.start() - c.span.end)) for m in re.finditer(re.escape(key), c.sentence)]
+    return math.exp(-min(gaps) / 20) if gaps else 0.0
+
+
+def unit_match(c: Candidate, s: Signals) -> float:
+    unit = s.question.unit
+    if s.question.kind != "number" or not unit:
+        return 0.0
+    return float(any(sp.unit.endswith(unit) for sp in c.spans))
+
+
+def year_match(c: Candidate, s: Signals) -> float:
+    return float(bool(s.question.years) and bool(_years(c.sentence) & set(s.question.years)))
+
+
+def year_conflict(c: Candidate, s: Signals) -> float:
+    """The sentence names years, none of them the question's: "2024年…88.5%" does not answer 2023."""
+    years = _years(c.sentence)
+    return float(bool(s.question.years) and bool(years) and not years & set(s.question.years))
+
+
+def level_match(c: Candidate, s: Signals) -> float:
+    wanted = _question_level(s.question)
+    return float(bool(wanted) and wanted in _levels(c.sentence))
+
+
+def level_conflict(c: Candidate, s: Signals) -> float:
+    """The sentence speaks of the other school level only (高职 when 中职 is asked, or back)."""
+    wanted = _question_level(s.question)
+    levels = _levels(c.sentence)
+    return float(bool(wanted) and bool(levels) and wanted not in levels)
+
+
+def case_scope(c: Candidate, s: Signals) -> float:
+    """A case box's figure offered for a question about the whole city."""
+    return float(c.case and not _names_a_party(s) and bool(_CITY.search(s.question.text) or s.question.lang == "en"))
+
+
+def in_case(c: Candidate, s: Signals) -> float:
+    return float(c.case)
+
+
+def city_sentence(c: Candidate, s: Signals) -> float:
+    return float(bool(_CITY.search(c.sentence)))
+
+
+def increase_asked(c: Candidate, s: Signals) -> float:
+    """An increase is asked and the sentence states one (or back: a level asked, an increase stated)."""
+    asked = bool(_INCREASE.search(s.question.text.lower()))
+    stated = bool(_INCREASE_IN_SENTENCE.search(c.sentence))
+    return 1.0 if asked and stated else (-1.0 if asked != stated and asked else 0.0)
+
+
+def total_asked(c: Candidate, s: Signals) -> float:
+    asked = bool(_TOTAL.search(s.question.text.lower()))
+    return float(asked and bool(_TOTAL_IN_SENTENCE.search(c.sentence)))
+
+
+def table_row(c: Candidate, s: Signals) -> float:
+    return float(c.table)
+
+
+def length(c: Candidate, s: Signals) -> float:
+    return math.log1p(len(c.sentence)) / 5
+
+
+def english(c: Candidate, s: Signals) -> float:
+    return float(s.question.lang == "en")
+
+
+def untranslated(c: Candidate, s: Signals) -> float:
+    """Share of an English question's weight in words the glossary could not put into Chinese."""
+    total = sum(s.terms.values()) or 1.0
+    return sum(w for t, w in s.terms.items() if t.startswith("∅")) / total
+
+
+def best_similarity(c: Candidate, s: Signals) -> float:
+    """How close the question's best sentence is: low when the report may not speak of it at all."""
+    return s.max_similarity
+
+
+def best_coverage(c: Candidate, s: Signals) -> float:
+    return s.max_coverage
+
+
+def _kind_feature(kind: str) -> Callable[[Candidate, Signals], float]:
+    def feature(c: Candidate, s: Signals) -> float:
+        return float(s.question.kind == kind)
+
+    feature.__name__ = f"asks_{kind}"
+    feature.__doc__ = f"The question asks a {kind}: each kind is answered correctly at its own base rate."
+    return feature
+
+
+_PARTY = re.compile(r"[\u4e00-\u9fff]{2,}(学院|学校|大学|中心|公司|集团|区|县|联合体|共同体|联盟)")
+
+
+def _names_a_party(s: Signals) -> bool:
+    """The question names one school, company, district or consortium."""
+    text = s.question.text
+    return bool(_PARTY.search(text)) or bool(re.search(r"college|school|university|company|district|county", text.lower()))
+
+
+FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
+    f.__name__: f
+    for f in (
+        similarity,
+        similarity_gap,
+        term_coverage,
+        context_coverage,
+        coverage_gap,
+        key_term_missing,
+        required_missing,
+        measure_missing,
+        passage_rank,
+        has_wanted_span,
+        clause_coverage,
+        span_proximity,
+        unit_match,
+        year_match,
+        year_conflict,
+        level_match,
+        level_conflict,
+        case_scope,
+        in_case,
+        city_sentence,
+        increase_asked,
+        total_asked,
+        table_row,
+        length,
+        english,
+        untranslated,
+        best_similarity,
+        best_coverage,
+        *(_kind_feature(k) for k in ("number", "rate", "date", "rank", "entity", "list")),
+    )
+}
+
+
+def vector(c: Candidate, s: Signals, names: list[str]) -> list[float]:
+    return [FEATURES[name](c, s) for name in names]
+
+
+def wanted_spans(sentence: str, q: Question) -> tuple[Span, ...]:
+    spans = find_spans(sentence, q.kind, q.unit)
+    if q.kind in ("entity", "list"):
+        spans = [sp for sp in spans if sp.text not in q.text]  # the question's own words are not its answer
+    return tuple(spans)
