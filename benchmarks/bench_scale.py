@@ -131,8 +131,10 @@ def run_scale(
     from cqvet_qa.retrieval.bm25 import BM25Index
     from cqvet_qa.retrieval.dense import DenseIndex
     from cqvet_qa.retrieval.hybrid import HybridSearcher
+    from cqvet_qa.settings import Settings
 
-    embedder = Embedder(model)
+    settings = Settings.from_env(corpus=corpus, index=index_dir, model=model)
+    embedder = Embedder(settings)
     loaded = load_index(index_dir)
     real = loaded.passages
     tokenizer = loaded.bm25.tokenizer
@@ -177,7 +179,7 @@ def run_scale(
         build_s = time.perf_counter() - started
         index_mb = faiss.serialize_index(dense.index).nbytes / 2**20
         searcher = HybridSearcher(passages, bm25, dense)
-        assistant = Assistant(embedder, searcher, corpus, index_dir)
+        assistant = Assistant(embedder, searcher, settings)
 
         ranks = []
         for item in questions:  # quality pass = warm-up

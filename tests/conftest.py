@@ -1,7 +1,9 @@
 """Shared fixtures: one Assistant over the shipped report for the whole session.
 
 It uses the repo's corpus/ and index/ (built by the set-up command, or here
-if missing), so the suite pays for the model and index once. `two_school_server`
+if missing), so the suite pays for the model and index once. `repo_data_settings`
+points every Settings built in the session (in-process commands, child processes)
+at them through CQVET_CORPUS and CQVET_INDEX, whatever the current directory. `two_school_server`
 serves a small index of two documents (for the document filter), with the same model.
 """
 
@@ -17,6 +19,7 @@ import pytest
 
 from cqvet_qa.assistant import Assistant
 from cqvet_qa.ui import build_app
+from repo_data import CORPUS, INDEX
 
 # Two school reports that state the same kinds of facts with different figures.
 SCHOOL_REPORTS = {
@@ -27,9 +30,17 @@ SCHOOL_REPORTS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def repo_data_settings():
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CQVET_CORPUS", str(CORPUS))
+        env.setenv("CQVET_INDEX", str(INDEX))
+        yield
+
+
 @pytest.fixture(scope="session")
 def assistant() -> Assistant:
-    return Assistant.load()
+    return Assistant.load(corpus=CORPUS, index=INDEX)
 
 
 @contextmanager

@@ -15,9 +15,7 @@ import re
 import pytest
 
 from cqvet_qa.corpus.clean import SECTION_SEP, clean_report
-from cqvet_qa.settings import REPO_ROOT
-
-REPORT = REPO_ROOT / "corpus" / "cq-vet-quality-report-2024.txt"
+from repo_data import REPORT
 
 EXTRACT_LINES = [
     " 前 言",  # page 1

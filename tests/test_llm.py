@@ -218,8 +218,8 @@ def test_long_answers_are_cut_to_150_characters(server):
 
 def test_mode_resolution(server, monkeypatch):
     server.reply = ("sse", sse("88.5% [1]"))
-    assert [a.mode for a in stream_answer(fallback())][-1] == "llm"  # configured: LLM by default
-    [only] = stream_answer(fallback(), "extractive")
+    assert [a.mode for a in stream_answer(fallback(), None, LLMSettings.from_env())][-1] == "llm"  # configured: LLM by default
+    [only] = stream_answer(fallback(), "extractive", LLMSettings.from_env())
     assert only.mode == "extractive" and only.note == ""
     assert len(server.requests) == 1
     monkeypatch.delenv("CQVET_LLM_BASE_URL")

@@ -9,9 +9,7 @@ import pytest
 from cqvet_qa.corpus.clean import SECTION_SEP, clean_report
 from cqvet_qa.corpus.loader import SourceFile, read_document
 from cqvet_qa.passages import SplitSettings, split_document
-from cqvet_qa.settings import REPO_ROOT
-
-REPORT = REPO_ROOT / "corpus" / "cq-vet-quality-report-2024.txt"
+from repo_data import REPORT
 DOC_ID = REPORT.name
 
 

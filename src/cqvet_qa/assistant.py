@@ -31,7 +31,7 @@ from .retrieval.bm25 import longest_only
 from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
 from .retrieval.synonyms import formalise
 from .retrieval.translate import QueryTranslator
-from .settings import default_corpus, default_index
+from .settings import Settings
 
 log = logging.getLogger("cqvet_qa")
 
@@ -43,12 +43,13 @@ MAX_K = 100
 class Assistant:
     """Everything a caller needs: `search` now, `ask` once answers exist."""
 
-    def __init__(self, embedder: Embedder, searcher: HybridSearcher, corpus: Path, index: Path) -> None:
+    def __init__(self, embedder: Embedder, searcher: HybridSearcher, settings: Settings) -> None:
         self.embedder = embedder
         self.searcher = searcher
-        self.corpus = corpus
-        self.index = index
-        self.translator = QueryTranslator(set(searcher.bm25.retriever.vocab_dict))
+        self.settings = settings
+        self.corpus = settings.corpus
+        self.index = settings.index
+        self.translator = QueryTranslator(set(searcher.bm25.retriever.vocab_dict), cache=settings.cache)
 
     @classmethod
     def load(
@@ -59,19 +60,20 @@ class Assistant:
         rebuild: bool = True,
         progress: bool = False,
         embedder: Embedder | None = None,
+        settings: Settings | None = None,
     ) -> "Assistant":
         """Open the index, rebuilding it first when it is missing, damaged or stale.
 
+        `settings`: Settings.from_env() unless given; `corpus`, `index` and `model` override it.
         `embedder`: a model already loaded (by another Assistant, or for a build), used instead
         of loading `model` again: one process can serve several corpora with one copy in memory.
         """
-        corpus_dir = Path(corpus) if corpus else default_corpus()
-        index_dir = Path(index) if index else default_index()
-        list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
-        embedder = embedder or Embedder(model)
-        loaded = open_index(corpus_dir, index_dir, embedder, rebuild=rebuild, progress=progress)
+        settings = (settings or Settings.from_env()).with_overrides(corpus=corpus, index=index, model=model)
+        list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
+        embedder = embedder or Embedder(settings)
+        loaded = open_index(settings.corpus, settings.index, embedder, rebuild=rebuild, progress=progress)
         searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
-        return cls(embedder, searcher, corpus_dir, index_dir)
+        return cls(embedder, searcher, settings)
 
     def ask(
         self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None
@@ -87,7 +89,7 @@ class Assistant:
     ) -> Iterator[Answer]:
         """Yield the answer as it grows; the last one is complete.
 
-        mode None: the LLM when CQVET_LLM_BASE_URL is set, else extractive; "llm" when it is not
+        mode None: the LLM when one is configured (Settings.llm), else extractive; "llm" when it is not
         set, or when the server fails, gives the extractive answer with a note.
         The question is cleaned first (cqvet_qa.inputs): InvalidQuestion when it is empty; one
         over MAX_QUESTION_CHARS is cut, and every answer's note says so.
@@ -95,7 +97,7 @@ class Assistant:
         cleaned = clean_question(question)
         question, history = cleaned.text, clean_history(history)
         fallback = answer_question(self, question, history or [], k=k, doc=doc)
-        for answer in stream_answer(fallback, mode):
+        for answer in stream_answer(fallback, mode, self.settings.llm):
             if cleaned.note:
                 answer = replace(answer, note=" · ".join(n for n in (cleaned.note, answer.note) if n))
             yield set_citation_pages(self.searcher, answer)
@@ -137,27 +139,23 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: b
     return load_index(index_dir)
 
 
-def build_if_needed(corpus=None, index=None, model: str | None = None, force: bool = False, progress: bool = False) -> BuildReport:
+def build_if_needed(settings: Settings, force: bool = False, progress: bool = False) -> BuildReport:
     """`cqvet-qa build`: bring the index up to date, re-reading only changed documents (all when forced)."""
-    corpus_dir = Path(corpus) if corpus else default_corpus()
-    index_dir = Path(index) if index else default_index()
-    list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
-    if not force and (report := up_to_date_report(corpus_dir, index_dir, resolve_model(model)[2])):
+    list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
+    if not force and (report := up_to_date_report(settings.corpus, settings.index, resolve_model(settings)[2])):
         return report
-    embedder = Embedder(model)
+    embedder = Embedder(settings)
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
-    return build_index(corpus_dir, index_dir, embedder, split, progress=progress, full=force)
+    return build_index(settings.corpus, settings.index, embedder, split, progress=progress, full=force)
 
 
-def add_documents(files: list[str | Path], corpus=None, index=None, model: str | None = None, progress: bool = False):
+def add_documents(files: list[str | Path], settings: Settings, progress: bool = False):
     """`cqvet-qa add`: copy readable documents into the corpus, then index them; (file names, report)."""
-    corpus_dir = Path(corpus) if corpus else default_corpus()
-    copied = add_files([Path(f) for f in files], corpus_dir)
-    return copied, build_if_needed(corpus_dir, index, model, progress=progress)
+    copied = add_files([Path(f) for f in files], settings.corpus)
+    return copied, build_if_needed(settings, progress=progress)
 
 
-def indexed_documents(corpus=None, index=None) -> tuple[list[DocumentInfo], bool]:
+def indexed_documents(settings: Settings) -> tuple[list[DocumentInfo], bool]:
     """`cqvet-qa docs`: the documents in the index, and whether the corpus changed since it was built."""
-    corpus_dir = Path(corpus) if corpus else default_corpus()
-    manifest = current_manifest(Path(index) if index else default_index())
-    return manifest.infos(), manifest.documents != {s.doc_id: s.sha256 for s in list_documents(corpus_dir)}
+    manifest = current_manifest(settings.index)
+    return manifest.infos(), manifest.documents != {s.doc_id: s.sha256 for s in list_documents(settings.corpus)}

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .answer.llm import LLMSettings
-from .feedback import append_feedback, default_feedback_path, feedback_record
+from .feedback import append_feedback, feedback_record
 from .inputs import MAX_QUESTION_CHARS, CleanQuestion, InvalidQuestion, clean_history, clean_question
 from .retrieval.hybrid import UnknownDocument
 
@@ -511,8 +510,8 @@ def make_api(assistant):
 # ---------------------------------------------------------------- layout
 
 
-def llm_configured() -> bool:
-    return LLMSettings.from_env() is not None
+def llm_configured(assistant) -> bool:
+    return assistant.settings.llm is not None
 
 
 def model_description(assistant) -> str:
@@ -530,15 +529,16 @@ def document_choices(documents: list, lang: str) -> list[tuple[str, str]]:
     return [(TEXTS[lang]["all_docs"], ""), *((d.title, d.doc_id) for d in documents)]
 
 
-def mode_choices(lang: str) -> list[tuple[str, str]]:
+def mode_choices(lang: str, llm: bool) -> list[tuple[str, str]]:
     t = TEXTS[lang]
     choices = [(t["extractive"], "extractive")]
-    return choices + [(t["llm"], "llm")] if llm_configured() else choices
+    return choices + [(t["llm"], "llm")] if llm else choices
 
 
 def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
     """The whole page; internal events are private so the API lists only /ask and /search."""
-    feedback_path = Path(feedback_path) if feedback_path else default_feedback_path()
+    feedback_path = Path(feedback_path) if feedback_path else assistant.settings.feedback
+    llm = llm_configured(assistant)
     t = TEXTS["zh"]
     private = {"api_visibility": "private"}
     model_events = {**private, "concurrency_id": CONCURRENCY_ID}
@@ -574,7 +574,7 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
                 )
                 with gr.Accordion(t["settings"], open=False, elem_id="cq-settings") as settings:
                     k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label=t["k"])
-                    mode = gr.Radio(mode_choices("zh"), value="llm" if llm_configured() else "extractive", label=t["mode"], visible=llm_configured())
+                    mode = gr.Radio(mode_choices("zh", llm), value="llm" if llm else "extractive", label=t["mode"], visible=llm)
                     model = gr.Textbox(model_description(assistant), label=t["model"], interactive=False)
             with gr.Column(scale=2):
                 evidence = gr.HTML(
@@ -618,7 +618,7 @@ def build_app(assistant, feedback_path: Path | None = None) -> gr.Blocks:
                 gr.update(label=tx["examples"]),
                 gr.update(label=tx["settings"]),
                 gr.update(label=tx["k"]),
-                gr.update(label=tx["mode"], choices=mode_choices(lang_value)),
+                gr.update(label=tx["mode"], choices=mode_choices(lang_value, llm)),
                 gr.update(label=tx["model"]),
                 render_evidence(latest_turn(history).get("answer"), lang_value, latest_turn(history).get("question")),
             )
