@@ -326,10 +326,10 @@ def scale_table(result: dict) -> str:
     fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
     hn = result["scale"][0]["hnsw"]
     head = [
-        f"scale: product hybrid search (BM25 + FAISS, HybridSearcher) over corpus passages + fillers; index = flat below "
+        f"scale: product hybrid search (BM25 + FAISS, HybridRetriever) over corpus passages + fillers; index = flat below "
         f"{result['setup']['hnsw_threshold']:,} passages, HNSW (M={hn['M']}, efConstruction={hn['efConstruction']}, "
         f"efSearch={hn['efSearch']}) from there; search = Assistant.search with the query cache cleared; "
-        "retrieval = HybridSearcher.search given the query vector; dense = top-100 FAISS alone",
+        "retrieval = HybridRetriever.rank given the query vector; dense = top-100 FAISS alone",
     ]
     body = [fmt(rows[0]), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows[1:]]
     mem = "; ".join(

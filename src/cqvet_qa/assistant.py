@@ -25,31 +25,25 @@ from .index_store import (
     stale_reason,
     up_to_date_report,
 )
-from .language import detect_language
 from .passages import SplitSettings
-from .retrieval.bm25 import longest_only
-from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
-from .retrieval.synonyms import formalise
-from .retrieval.translate import QueryTranslator
+from .retrieval.base import Hit, Retriever
+from .retrieval.registry import retriever_named
 from .settings import Settings
 
 log = logging.getLogger("cqvet_qa")
 
-# Chosen on the dev set: BM25 leads for Chinese questions, dense for English ones.
-WEIGHTS = {"zh": FusionWeights(dense=0.3, bm25=0.7), "en": FusionWeights(dense=0.4, bm25=0.6)}
 MAX_K = 100
 
 
 class Assistant:
     """Everything a caller needs: `search` now, `ask` once answers exist."""
 
-    def __init__(self, embedder: Embedder, searcher: HybridSearcher, settings: Settings) -> None:
+    def __init__(self, embedder: Embedder, searcher: Retriever, settings: Settings) -> None:
         self.embedder = embedder
         self.searcher = searcher
         self.settings = settings
         self.corpus = settings.corpus
         self.index = settings.index
-        self.translator = QueryTranslator(set(searcher.bm25.retriever.vocab_dict), cache=settings.cache)
 
     @classmethod
     def load(
@@ -70,10 +64,10 @@ class Assistant:
         """
         settings = (settings or Settings.from_env()).with_overrides(corpus=corpus, index=index, model=model)
         list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
+        retriever = retriever_named(settings.retriever)  # an unknown name is reported before the model loads
         embedder = embedder or Embedder(settings)
         loaded = open_index(settings.corpus, settings.index, embedder, rebuild=rebuild, progress=progress)
-        searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
-        return cls(embedder, searcher, settings)
+        return cls(embedder, retriever.from_index(loaded, settings), settings)
 
     def ask(
         self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None
@@ -106,21 +100,19 @@ class Assistant:
         """Top k passages; `doc` (file name or title) keeps the search to one document."""
         query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
-        vector = self.embedder.encode_query(query)
-        terms = longest_only(self.query_terms(query))
-        return self.searcher.search(vector, terms, k, WEIGHTS[detect_language(query)], doc=doc)
+        return self.searcher.search(query, self.embedder.encode_query(query), k, doc=doc)
 
     def documents(self) -> list[DocumentInfo]:
         """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
         return current_manifest(self.index).infos()
 
+    # The extractive answer (answer.pipeline) weighs a question's terms as the hybrid retriever cuts them.
     def query_terms(self, query: str) -> list[str]:
-        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations."""
-        tokenize = self.searcher.bm25.tokenizer
-        tokens = tokenize(formalise(query))
-        if detect_language(query) == "en":
-            tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
-        return list(dict.fromkeys(tokens))
+        return self.searcher.query_terms(query)
+
+    @property
+    def translator(self):
+        return self.searcher.translator
 
 
 def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False) -> LoadedIndex:

@@ -16,7 +16,8 @@ from .corpus.loader import CorpusError
 from .embedding.model import ModelNotFound
 from .index_store import IndexUnusable
 from .inputs import InvalidQuestion, clean_question
-from .retrieval.hybrid import UnknownDocument
+from .retrieval.base import UnknownDocument
+from .retrieval.registry import UnknownRetriever
 from .settings import Settings
 
 EXIT_USAGE = 2
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(corpus=args.corpus, index=args.index, model=args.model)
     try:
         return COMMANDS[args.command](args, settings)
-    except (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, OSError) as exc:
+    except (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, UnknownRetriever, OSError) as exc:
         print(f"cqvet-qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -25,7 +25,7 @@ import gradio as gr
 
 from .feedback import append_feedback, feedback_record
 from .inputs import MAX_QUESTION_CHARS, CleanQuestion, InvalidQuestion, clean_history, clean_question
-from .retrieval.hybrid import UnknownDocument
+from .retrieval.base import UnknownDocument
 
 log = logging.getLogger("cqvet_qa")
 

@@ -29,7 +29,7 @@ from dataclasses import replace
 import httpx
 
 from ..language import detect_language
-from ..retrieval.hybrid import Hit
+from ..retrieval.base import Hit
 from ..settings import LLMSettings
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 

@@ -17,12 +17,12 @@ def _useful(token: str, bm25) -> bool:
     """Terms that can weigh in a sentence: no single characters, no English the corpus lacks."""
     if len(token) < 2 and not token.isdigit():
         return False
-    return not token.isascii() or token in bm25.retriever.vocab_dict
+    return not token.isascii() or bm25.has(token)
 
 
 def _weight(token: str, bm25) -> float:
     """IDF, but a word the report never uses (often the asker's phrasing) weighs like a common one."""
-    return bm25.idf(token) if token in bm25.retriever.vocab_dict else 1.5
+    return bm25.idf(token) if bm25.has(token) else 1.5
 
 
 def widen(passages: list[Passage], i: int) -> str:
