@@ -8,8 +8,7 @@ from pathlib import Path
 
 from collections.abc import Iterator
 
-from .answer.llm import stream_answer
-from .answer.pipeline import answer_question, set_citation_pages
+from .answer.answerers import choose_answerer
 from .answer.types import Answer
 from .corpus.loader import add_files, list_documents
 from .embedding.model import Embedder, resolve_model
@@ -89,12 +88,11 @@ class Assistant:
         over MAX_QUESTION_CHARS is cut, and every answer's note says so.
         """
         cleaned = clean_question(question)
-        question, history = cleaned.text, clean_history(history)
-        fallback = answer_question(self, question, history or [], k=k, doc=doc)
-        for answer in stream_answer(fallback, mode, self.settings.llm):
+        answerer = choose_answerer(mode, self.settings)  # ValueError for an unknown mode, before any work
+        for answer in answerer.stream(self, cleaned.text, clean_history(history) or [], k, doc):
             if cleaned.note:
                 answer = replace(answer, note=" · ".join(n for n in (cleaned.note, answer.note) if n))
-            yield set_citation_pages(self.searcher, answer)
+            yield answer
 
     def search(self, query: str, k: int = 5, doc: str | None = None) -> list[Hit]:
         """Top k passages; `doc` (file name or title) keeps the search to one document."""

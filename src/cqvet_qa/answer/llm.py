@@ -70,19 +70,6 @@ class LLMError(Exception):
     """The server's reply cannot be used; the message goes into the fallback's note."""
 
 
-def stream_answer(fallback: Answer, mode: str | None = None, settings: LLMSettings | None = None) -> Iterator[Answer]:
-    """Pick the answer path: mode None → LLM when configured, else extractive; "llm" unconfigured → extractive with a note."""
-    if mode not in (None, "extractive", "llm"):
-        raise ValueError(f"unknown answer mode {mode!r} (use 'extractive' or 'llm')")
-    settings = None if mode == "extractive" else settings
-    if mode == "extractive" or settings is None:
-        if mode == "llm":
-            fallback = replace(fallback, note="LLM not configured (set CQVET_LLM_BASE_URL); showing the extractive answer")
-        yield fallback
-        return
-    yield from stream_llm_answer(settings, fallback.question, fallback.hits, fallback)
-
-
 def stream_llm_answer(settings: LLMSettings, question: str, hits: list[Hit], fallback: Answer) -> Iterator[Answer]:
     """Yield the LLM answer as it grows; the last one is final (or the fallback with a note on failure)."""
     passages = hits[:MAX_PASSAGES]
