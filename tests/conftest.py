@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 
 from cqvet_qa.assistant import Assistant
-from cqvet_qa.ui import build_app
+from cqvet_qa.ui.layout import build_app
 from repo_data import CORPUS, INDEX
 
 # Two school reports that state the same kinds of facts with different figures.

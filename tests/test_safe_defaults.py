@@ -1,6 +1,6 @@
 """Safe by default: this machine only, no share link, no file read through the HTTP server, no uploads.
 
-The app is started with `ui.start` (what `cqvet-qa serve` runs) while GRADIO_* variables
+The app is started with `ui.server.start` (what `cqvet-qa serve` runs) while GRADIO_* variables
 that would widen it are set, to show they do not.
 """
 
@@ -13,7 +13,7 @@ import gradio as gr
 import httpx
 import pytest
 
-from cqvet_qa import ui
+from cqvet_qa.ui import server as ui
 from cqvet_qa.cli import _parser
 from repo_data import REPO
 

@@ -237,7 +237,7 @@ def cmd_ask(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from .ui import launch
+    from .ui.server import launch
 
     launch(_assistant(args, settings), host=args.host, port=args.port)
     return 0
