@@ -103,8 +103,9 @@ def run_naive(corpus: Path, questions: list[dict], repeat: int, model: str | Non
     import faiss
 
     from cqvet_qa.embedding.model import Embedder
+    from cqvet_qa.settings import Settings
 
-    embedder = Embedder(model)
+    embedder = Embedder(Settings.from_env(model=model))
     started = time.perf_counter()
     chunks = _naive_chunks(corpus)
     vectors = embedder.encode_passages(chunks)
@@ -164,8 +165,9 @@ def run_product(corpus: Path, questions: list[dict], repeat: int, model: str | N
     from cqvet_qa.embedding.model import Embedder
     from cqvet_qa.index_store import build_index
     from cqvet_qa.passages import SplitSettings
+    from cqvet_qa.settings import Settings
 
-    embedder = Embedder(model)
+    embedder = Embedder(Settings.from_env(model=model))
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
     report = build_index(corpus, index_dir, embedder, split)
     build_rss = current_rss_mb()

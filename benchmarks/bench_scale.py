@@ -121,7 +121,7 @@ def run_scale(
     import bm25s
     import faiss
 
-    from cqvet_qa.assistant import WEIGHTS, Assistant
+    from cqvet_qa.assistant import Assistant
     from cqvet_qa.embedding.model import Embedder
     from cqvet_qa.evaluation import first_hit_rank
     from cqvet_qa.index_store import load_index
@@ -130,9 +130,12 @@ def run_scale(
     from cqvet_qa.retrieval import dense as dense_module
     from cqvet_qa.retrieval.bm25 import BM25Index
     from cqvet_qa.retrieval.dense import DenseIndex
-    from cqvet_qa.retrieval.hybrid import HybridSearcher
+    from cqvet_qa.retrieval.hybrid import WEIGHTS, HybridRetriever
+    from cqvet_qa.sentences import SentenceVectors
+    from cqvet_qa.settings import Settings
 
-    embedder = Embedder(model)
+    settings = Settings.from_env(corpus=corpus, index=index_dir, model=model)
+    embedder = Embedder(settings)
     loaded = load_index(index_dir)
     real = loaded.passages
     tokenizer = loaded.bm25.tokenizer
@@ -176,8 +179,8 @@ def run_scale(
         dense = DenseIndex.build(vectors, approximate=kind == "hnsw")
         build_s = time.perf_counter() - started
         index_mb = faiss.serialize_index(dense.index).nbytes / 2**20
-        searcher = HybridSearcher(passages, bm25, dense)
-        assistant = Assistant(embedder, searcher, corpus, index_dir)
+        searcher = HybridRetriever(passages, bm25, dense, cache=settings.cache)
+        assistant = Assistant(embedder, searcher, settings, SentenceVectors([], np.empty((0, vectors.shape[1]))))  # search only
 
         ranks = []
         for item in questions:  # quality pass = warm-up
@@ -192,7 +195,7 @@ def run_scale(
                 t0 = time.perf_counter()
                 dense.search(qvecs[q], 100)
                 t1 = time.perf_counter()
-                searcher.search(qvecs[q], q, 10, WEIGHTS[detect_language(q)])
+                searcher.rank(qvecs[q], q, 10, WEIGHTS[detect_language(q)])
                 t2 = time.perf_counter()
                 dense_t.append(ms(t1 - t0))
                 retrieval_t.append(ms(t2 - t1))

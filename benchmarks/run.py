@@ -1,6 +1,6 @@
 """Benchmark cqvet-qa against two naive peers, on this machine, in one run.
 
-    python benchmarks/run.py [--corpus corpus/] [--qa /work/shared/eval/dev.jsonl] [--json]
+    python benchmarks/run.py --qa QUESTIONS.jsonl [--corpus corpus/] [--json]
                              [--no-scale] [--repeat 3] [--cold-runs 3]
 
 Pipelines (each built and measured in a child process of its own, so that one
@@ -51,7 +51,6 @@ METRICS = (
 )
 # The figure goes up when things get better (ratios > 1 are good) for these; down for the rest.
 HIGHER_IS_BETTER = {"hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy"}
-DEFAULT_QA = Path("/work/shared/eval/dev.jsonl")
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 TARGETS = {  # (metric, comparison, limit, label)
     "ask_p50_ms": ("<=", 60, "≤ 60 ms"),
@@ -327,10 +326,10 @@ def scale_table(result: dict) -> str:
     fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
     hn = result["scale"][0]["hnsw"]
     head = [
-        f"scale: product hybrid search (BM25 + FAISS, HybridSearcher) over corpus passages + fillers; index = flat below "
+        f"scale: product hybrid search (BM25 + FAISS, HybridRetriever) over corpus passages + fillers; index = flat below "
         f"{result['setup']['hnsw_threshold']:,} passages, HNSW (M={hn['M']}, efConstruction={hn['efConstruction']}, "
         f"efSearch={hn['efSearch']}) from there; search = Assistant.search with the query cache cleared; "
-        "retrieval = HybridSearcher.search given the query vector; dense = top-100 FAISS alone",
+        "retrieval = HybridRetriever.rank given the query vector; dense = top-100 FAISS alone",
     ]
     body = [fmt(rows[0]), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows[1:]]
     mem = "; ".join(
@@ -381,7 +380,7 @@ def threshold_estimate(scale: list[dict]) -> dict | None:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=REPO / "corpus")
-    parser.add_argument("--qa", type=Path, default=DEFAULT_QA)
+    parser.add_argument("--qa", type=Path, required=True, help="JSONL questions with answers and evidence (format of the dev set)")
     parser.add_argument("--model", default=None, help="embedding model setting (default: the product's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--scale", action=argparse.BooleanOptionalAction, default=True)

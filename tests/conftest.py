@@ -1,7 +1,9 @@
 """Shared fixtures: one Assistant over the shipped report for the whole session.
 
 It uses the repo's corpus/ and index/ (built by the set-up command, or here
-if missing), so the suite pays for the model and index once. `two_school_server`
+if missing), so the suite pays for the model and index once. `repo_data_settings`
+points every Settings built in the session (in-process commands, child processes)
+at them through CQVET_CORPUS and CQVET_INDEX, whatever the current directory. `two_school_server`
 serves a small index of two documents (for the document filter), with the same model.
 """
 
@@ -16,25 +18,28 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 
 from cqvet_qa.assistant import Assistant
-from cqvet_qa.ui import build_app
+from repo_data import CORPUS, INDEX
+from school_reports import SCHOOL_REPORTS, write_corpus
 
-# Two school reports that state the same kinds of facts with different figures.
-SCHOOL_REPORTS = {
-    "school-a.md": "# 甲校质量年报\n\n## 1 办学规模\n\n甲校2024年全日制在校生12000人，开设专业45个。\n\n"
-    "## 2 就业质量\n\n甲校2024届毕业生就业率为96.2%。\n",
-    "school-b.md": "# 乙校质量年报\n\n## 1 办学规模\n\n乙校2024年全日制在校生8600人，开设专业31个。\n\n"
-    "## 2 就业质量\n\n乙校2024届毕业生就业率为93.5%。\n",
-}
+
+@pytest.fixture(scope="session", autouse=True)
+def repo_data_settings():
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CQVET_CORPUS", str(CORPUS))
+        env.setenv("CQVET_INDEX", str(INDEX))
+        yield
 
 
 @pytest.fixture(scope="session")
 def assistant() -> Assistant:
-    return Assistant.load()
+    return Assistant.load(corpus=CORPUS, index=INDEX)
 
 
 @contextmanager
 def serving(assistant: Assistant, feedback):
     """The chat app of `assistant` on a free loopback port: yields its URL."""
+    from cqvet_qa.ui.layout import build_app  # here, so that the unit layer does not import Gradio
+
     demo = build_app(assistant, feedback_path=feedback)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,11 +63,7 @@ def app_server(assistant, tmp_path_factory):
 def two_schools(assistant, tmp_path_factory) -> Assistant:
     """An Assistant over SCHOOL_REPORTS, sharing the session's loaded model."""
     root = tmp_path_factory.mktemp("two-schools")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name, text in SCHOOL_REPORTS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return Assistant.load(corpus, root / "index", embedder=assistant.embedder)
+    return Assistant.load(write_corpus(root / "corpus", SCHOOL_REPORTS), root / "index", embedder=assistant.embedder)
 
 
 @pytest.fixture(scope="module")

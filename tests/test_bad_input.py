@@ -18,7 +18,8 @@ import cqvet_qa.assistant as assistant_module
 import cqvet_qa.embedding.model as model_module
 from cqvet_qa.cli import main
 from cqvet_qa.inputs import MAX_QUESTION_CHARS, InvalidQuestion, clean_history, clean_question
-from cqvet_qa.ui import TEXTS, chat_turn, to_messages
+from cqvet_qa.ui.chat import chat_turn, to_messages
+from cqvet_qa.ui.texts import TEXTS
 
 LUBAN = "有多少个鲁班工坊？"  # answer: 2个
 RATE = "2024年办学条件总体达标率是多少？"  # answer: 88.5%
@@ -137,7 +138,7 @@ def test_api_treats_instructions_in_a_question_as_data(assistant):
         assert citation.quote[:12] in hits[citation.chunk_id]
 
 
-# --- the chat (ui.chat_turn, as the page calls it) ----------------------------------
+# --- the chat (ui.chat.chat_turn, as the page calls it) ----------------------------------
 
 
 def run_chat(assistant, question, lang="zh"):

@@ -21,17 +21,16 @@ import cqvet_qa.assistant as assistant_module
 import cqvet_qa.embedding.model as model_module
 from cqvet_qa.cli import main
 from cqvet_qa.evaluation import first_hit_rank
-from cqvet_qa.settings import REPO_ROOT
-
-REPORT = REPO_ROOT / "corpus" / "cq-vet-quality-report-2024.txt"
+from cqvet_qa.settings import Settings
+from repo_data import REPORT
 ACCEPTANCE_QUERY = "2024年职业学校办学条件总体达标率"
 HIT_KEYS = {"rank", "score", "text", "doc", "section", "page", "chunk_id"}
 
 
 @pytest.fixture
 def shared_model(monkeypatch, assistant):
-    monkeypatch.setattr(assistant_module, "Embedder", lambda model=None: assistant.embedder)
-    monkeypatch.setattr(model_module, "Embedder", lambda model=None: assistant.embedder)
+    monkeypatch.setattr(assistant_module, "Embedder", lambda settings=None: assistant.embedder)
+    monkeypatch.setattr(model_module, "Embedder", lambda settings=None: assistant.embedder)
     return assistant.embedder
 
 
@@ -146,10 +145,10 @@ def test_float32_is_one_setting_away_and_needs_its_own_index(shared_model, monke
 
     quantized = [m for m in shared_model.model.modules() if type(m).__module__.startswith("torch.ao.nn.quantized")]
     assert quantized  # the default runs its Linear layers in int8
-    int8 = model.resolve_model()[2]
-    monkeypatch.setenv(model.INT8_ENV, "0")
-    assert model.precision() == "float32"
-    assert model.resolve_model()[2] != int8  # other vectors: the index is rebuilt, never mixed
+    int8 = model.resolve_model(Settings.from_env())[2]
+    monkeypatch.setenv("CQVET_EMBED_INT8", "0")
+    assert model.precision(Settings.from_env()) == "float32"
+    assert model.resolve_model(Settings.from_env())[2] != int8  # other vectors: the index is rebuilt, never mixed
 
 
 # --- eval --------------------------------------------------------------------

@@ -27,7 +27,8 @@ from cqvet_qa.cli import main
 from cqvet_qa.embedding.model import Embedder
 from cqvet_qa.index_store import build_index, load_index
 from cqvet_qa.passages import SplitSettings
-from cqvet_qa.retrieval.hybrid import HybridSearcher, UnknownDocument
+from cqvet_qa.retrieval.base import UnknownDocument
+from cqvet_qa.retrieval.hybrid import HybridRetriever
 
 PDF_TITLE = "重庆示范学院2024年度质量报告"
 FOOTER = "重庆示范学院质量年报 第{page}页"
@@ -268,7 +269,7 @@ def test_deleting_a_document_removes_its_passages(site, encoded, embedder, split
     assert report.passages == before - gone and not passages_of(index, MD)
     loaded = load_index(index, tokenizer=False)
     with pytest.raises(UnknownDocument):
-        HybridSearcher(loaded.passages, loaded.bm25, loaded.dense).rows_of(MD)
+        HybridRetriever(loaded.passages, loaded.bm25, loaded.dense).rows_of(MD)
 
 
 def test_other_split_settings_rebuild_every_document(site, encoded, embedder):

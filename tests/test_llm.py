@@ -11,12 +11,16 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 
-from cqvet_qa.answer.llm import LLMSettings, stream_answer, stream_llm_answer
+from cqvet_qa.answer import answerers
+from cqvet_qa.answer.answerers import choose_answerer
+from cqvet_qa.answer.llm import LLMSettings, stream_llm_answer
 from cqvet_qa.answer.types import Answer, Citation
-from cqvet_qa.retrieval.hybrid import Hit
+from cqvet_qa.retrieval.base import Hit
+from cqvet_qa.settings import Settings
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -217,18 +221,25 @@ def test_long_answers_are_cut_to_150_characters(server):
 
 
 def test_mode_resolution(server, monkeypatch):
+    """The answerer chosen for each mode (answer/answerers.py), around a fixed extractive answer."""
+    monkeypatch.setattr(answerers, "answer_question", lambda *args, **kwargs: fallback())
+    monkeypatch.setattr(answerers, "set_citation_pages", lambda searcher, answer: answer)
+
+    def answers(mode, settings):
+        return list(choose_answerer(mode, settings).stream(SimpleNamespace(searcher=None), QUESTION, [], 5, None))
+
+    configured = Settings(llm=LLMSettings.from_env())
     server.reply = ("sse", sse("88.5% [1]"))
-    assert [a.mode for a in stream_answer(fallback())][-1] == "llm"  # configured: LLM by default
-    [only] = stream_answer(fallback(), "extractive")
+    assert answers(None, configured)[-1].mode == "llm"  # configured: LLM by default
+    [only] = answers("extractive", configured)
     assert only.mode == "extractive" and only.note == ""
     assert len(server.requests) == 1
-    monkeypatch.delenv("CQVET_LLM_BASE_URL")
-    [only] = stream_answer(fallback())
+    [only] = answers(None, Settings())
     assert only.mode == "extractive" and only.note == ""
-    [only] = stream_answer(fallback(), "llm")
+    [only] = answers("llm", Settings())
     assert only.mode == "extractive" and "LLM not configured" in only.note
     with pytest.raises(ValueError):
-        list(stream_answer(fallback(), "poetry"))
+        choose_answerer("poetry", configured)
 
 
 def test_settings_from_env():

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cqvet_qa.ui import CONCURRENCY_LIMIT
+from cqvet_qa.ui.layout import CONCURRENCY_LIMIT
 
 USERS = 16
 QUESTIONS_EACH = 5

@@ -1,6 +1,6 @@
 """Safe by default: this machine only, no share link, no file read through the HTTP server, no uploads.
 
-The app is started with `ui.start` (what `cqvet-qa serve` runs) while GRADIO_* variables
+The app is started with `ui.server.start` (what `cqvet-qa serve` runs) while GRADIO_* variables
 that would widen it are set, to show they do not.
 """
 
@@ -13,9 +13,9 @@ import gradio as gr
 import httpx
 import pytest
 
-from cqvet_qa import ui
+from cqvet_qa.ui import server as ui
 from cqvet_qa.cli import _parser
-from cqvet_qa.settings import REPO_ROOT
+from repo_data import REPO
 
 FILE_COMPONENTS = tuple(
     getattr(gr, name) for name in ("File", "Files", "UploadButton", "Image", "ImageEditor", "Audio", "Video", "Gallery", "Model3D", "MultimodalTextbox", "DownloadButton", "FileExplorer")
@@ -91,7 +91,7 @@ def test_no_component_takes_or_serves_files(served):
 )
 def test_no_arbitrary_file_can_be_read(served, path):
     _, url, feedback = served
-    path = path.format(repo=REPO_ROOT, feedback=feedback)
+    path = path.format(repo=REPO, feedback=feedback)
     response = httpx.get(url.rstrip("/") + path, timeout=30)
     assert response.status_code in (400, 403, 404), (response.status_code, response.text[:200])
     assert "root:x:" not in response.text and "secret" not in response.text

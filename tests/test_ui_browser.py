@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cqvet_qa.ui import TEXTS
+from cqvet_qa.ui.texts import TEXTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

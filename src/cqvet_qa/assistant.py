@@ -8,8 +8,7 @@ from pathlib import Path
 
 from collections.abc import Iterator
 
-from .answer.llm import stream_answer
-from .answer.pipeline import answer_question, set_citation_pages
+from .answer.answerers import choose_answerer
 from .answer.types import Answer
 from .corpus.loader import add_files, list_documents
 from .embedding.model import Embedder, resolve_model
@@ -25,32 +24,27 @@ from .index_store import (
     stale_reason,
     up_to_date_report,
 )
-from .language import detect_language
 from .passages import SplitSettings
-from .retrieval.bm25 import longest_only
-from .retrieval.hybrid import FusionWeights, Hit, HybridSearcher
-from .retrieval.synonyms import formalise
-from .retrieval.translate import QueryTranslator
+from .retrieval.base import Hit, Retriever
+from .retrieval.registry import retriever_named
 from .sentences import SentenceVectors
-from .settings import default_corpus, default_index
+from .settings import Settings
 
 log = logging.getLogger("cqvet_qa")
 
-# Chosen on the dev set: BM25 leads for Chinese questions, dense for English ones.
-WEIGHTS = {"zh": FusionWeights(dense=0.3, bm25=0.7), "en": FusionWeights(dense=0.4, bm25=0.6)}
 MAX_K = 100
 
 
 class Assistant:
     """Everything a caller needs: `search` now, `ask` once answers exist."""
 
-    def __init__(self, embedder: Embedder, searcher: HybridSearcher, corpus: Path, index: Path, sentences: SentenceVectors) -> None:
+    def __init__(self, embedder: Embedder, searcher: Retriever, settings: Settings, sentences: SentenceVectors) -> None:
         self.embedder = embedder
         self.searcher = searcher
-        self.sentences = sentences
-        self.corpus = corpus
-        self.index = index
-        self.translator = QueryTranslator(set(searcher.bm25.retriever.vocab_dict))
+        self.settings = settings
+        self.sentences = sentences  # the answerer's sentence vectors, made at build time
+        self.corpus = settings.corpus
+        self.index = settings.index
 
     @classmethod
     def load(
@@ -61,19 +55,20 @@ class Assistant:
         rebuild: bool = True,
         progress: bool = False,
         embedder: Embedder | None = None,
+        settings: Settings | None = None,
     ) -> "Assistant":
         """Open the index, rebuilding it first when it is missing, damaged or stale.
 
+        `settings`: Settings.from_env() unless given; `corpus`, `index` and `model` override it.
         `embedder`: a model already loaded (by another Assistant, or for a build), used instead
         of loading `model` again: one process can serve several corpora with one copy in memory.
         """
-        corpus_dir = Path(corpus) if corpus else default_corpus()
-        index_dir = Path(index) if index else default_index()
-        list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
-        embedder = embedder or Embedder(model)
-        loaded = open_index(corpus_dir, index_dir, embedder, rebuild=rebuild, progress=progress)
-        searcher = HybridSearcher(loaded.passages, loaded.bm25, loaded.dense)
-        return cls(embedder, searcher, corpus_dir, index_dir, loaded.sentences)
+        settings = (settings or Settings.from_env()).with_overrides(corpus=corpus, index=index, model=model)
+        list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
+        retriever = retriever_named(settings.retriever)  # an unknown name is reported before the model loads
+        embedder = embedder or Embedder(settings)
+        loaded = open_index(settings.corpus, settings.index, embedder, rebuild=rebuild, progress=progress)
+        return cls(embedder, retriever.from_index(loaded, settings), settings, loaded.sentences)
 
     def ask(
         self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None
@@ -89,38 +84,35 @@ class Assistant:
     ) -> Iterator[Answer]:
         """Yield the answer as it grows; the last one is complete.
 
-        mode None: the LLM when CQVET_LLM_BASE_URL is set, else extractive; "llm" when it is not
+        mode None: the LLM when one is configured (Settings.llm), else extractive; "llm" when it is not
         set, or when the server fails, gives the extractive answer with a note.
         The question is cleaned first (cqvet_qa.inputs): InvalidQuestion when it is empty; one
         over MAX_QUESTION_CHARS is cut, and every answer's note says so.
         """
         cleaned = clean_question(question)
-        question, history = cleaned.text, clean_history(history)
-        fallback = answer_question(self, question, history or [], k=k, doc=doc)
-        for answer in stream_answer(fallback, mode):
+        answerer = choose_answerer(mode, self.settings)  # ValueError for an unknown mode, before any work
+        for answer in answerer.stream(self, cleaned.text, clean_history(history) or [], k, doc):
             if cleaned.note:
                 answer = replace(answer, note=" · ".join(n for n in (cleaned.note, answer.note) if n))
-            yield set_citation_pages(self.searcher, answer)
+            yield answer
 
     def search(self, query: str, k: int = 5, doc: str | None = None) -> list[Hit]:
         """Top k passages; `doc` (file name or title) keeps the search to one document."""
         query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
-        vector = self.embedder.encode_query(query)
-        terms = longest_only(self.query_terms(query))
-        return self.searcher.search(vector, terms, k, WEIGHTS[detect_language(query)], doc=doc)
+        return self.searcher.search(query, self.embedder.encode_query(query), k, doc=doc)
 
     def documents(self) -> list[DocumentInfo]:
         """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
         return current_manifest(self.index).infos()
 
+    # The extractive answer (answer.pipeline) weighs a question's terms as the hybrid retriever cuts them.
     def query_terms(self, query: str) -> list[str]:
-        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations."""
-        tokenize = self.searcher.bm25.tokenizer
-        tokens = tokenize(formalise(query))
-        if detect_language(query) == "en":
-            tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
-        return list(dict.fromkeys(tokens))
+        return self.searcher.query_terms(query)
+
+    @property
+    def translator(self):
+        return self.searcher.translator
 
 
 def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False) -> LoadedIndex:
@@ -139,27 +131,23 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: b
     return load_index(index_dir)
 
 
-def build_if_needed(corpus=None, index=None, model: str | None = None, force: bool = False, progress: bool = False) -> BuildReport:
+def build_if_needed(settings: Settings, force: bool = False, progress: bool = False) -> BuildReport:
     """`cqvet-qa build`: bring the index up to date, re-reading only changed documents (all when forced)."""
-    corpus_dir = Path(corpus) if corpus else default_corpus()
-    index_dir = Path(index) if index else default_index()
-    list_documents(corpus_dir)  # a bad corpus folder is reported before the model loads
-    if not force and (report := up_to_date_report(corpus_dir, index_dir, resolve_model(model)[2])):
+    list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
+    if not force and (report := up_to_date_report(settings.corpus, settings.index, resolve_model(settings)[2])):
         return report
-    embedder = Embedder(model)
+    embedder = Embedder(settings)
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
-    return build_index(corpus_dir, index_dir, embedder, split, progress=progress, full=force)
+    return build_index(settings.corpus, settings.index, embedder, split, progress=progress, full=force)
 
 
-def add_documents(files: list[str | Path], corpus=None, index=None, model: str | None = None, progress: bool = False):
+def add_documents(files: list[str | Path], settings: Settings, progress: bool = False):
     """`cqvet-qa add`: copy readable documents into the corpus, then index them; (file names, report)."""
-    corpus_dir = Path(corpus) if corpus else default_corpus()
-    copied = add_files([Path(f) for f in files], corpus_dir)
-    return copied, build_if_needed(corpus_dir, index, model, progress=progress)
+    copied = add_files([Path(f) for f in files], settings.corpus)
+    return copied, build_if_needed(settings, progress=progress)
 
 
-def indexed_documents(corpus=None, index=None) -> tuple[list[DocumentInfo], bool]:
+def indexed_documents(settings: Settings) -> tuple[list[DocumentInfo], bool]:
     """`cqvet-qa docs`: the documents in the index, and whether the corpus changed since it was built."""
-    corpus_dir = Path(corpus) if corpus else default_corpus()
-    manifest = current_manifest(Path(index) if index else default_index())
-    return manifest.infos(), manifest.documents != {s.doc_id: s.sha256 for s in list_documents(corpus_dir)}
+    manifest = current_manifest(settings.index)
+    return manifest.infos(), manifest.documents != {s.doc_id: s.sha256 for s in list_documents(settings.corpus)}

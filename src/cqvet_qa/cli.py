@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -17,7 +16,9 @@ from .corpus.loader import CorpusError
 from .embedding.model import ModelNotFound
 from .index_store import IndexUnusable
 from .inputs import InvalidQuestion, clean_question
-from .retrieval.hybrid import UnknownDocument
+from .retrieval.base import UnknownDocument
+from .retrieval.registry import UnknownRetriever
+from .settings import Settings
 
 EXIT_USAGE = 2
 
@@ -45,8 +46,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--corpus", type=Path, help="folder of documents (default: the repo's corpus/)")
-    common.add_argument("--index", type=Path, help="index folder (default: the repo's index/)")
+    common.add_argument("--corpus", type=Path, help="folder of documents (default: ./corpus, env CQVET_CORPUS)")
+    common.add_argument("--index", type=Path, help="index folder (default: ./index, env CQVET_INDEX)")
     common.add_argument("--model", help="embedding model: local path or cached hub id (env CQVET_EMBED_MODEL)")
     common.add_argument("--no-rebuild", action="store_true", help="refuse a stale or damaged index instead of rebuilding")
     common.add_argument("--json", action="store_true", help="print JSON")
@@ -79,35 +80,36 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     args = _parser().parse_args(argv)
+    settings = Settings.from_env(corpus=args.corpus, index=args.index, model=args.model)
     try:
-        return COMMANDS[args.command](args)
-    except (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, OSError) as exc:
+        return COMMANDS[args.command](args, settings)
+    except (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, UnknownRetriever, OSError) as exc:
         print(f"cqvet-qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug, not a usage error: still one line (CQVET_DEBUG=1 shows the traceback)
-        if os.environ.get("CQVET_DEBUG"):
+        if settings.debug:
             raise
         message = " ".join(str(exc).split())
         print(f"cqvet-qa: error: unexpected {type(exc).__name__}: {message} (CQVET_DEBUG=1 shows details)", file=sys.stderr)
         return 1
 
 
-def _assistant(args):
+def _assistant(args, settings: Settings):
     from .assistant import Assistant
 
-    return Assistant.load(args.corpus, args.index, args.model, rebuild=not args.no_rebuild, progress=not args.json)
+    return Assistant.load(settings=settings, rebuild=not args.no_rebuild, progress=not args.json)
 
 
 def _print_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def cmd_build(args) -> int:
+def cmd_build(args, settings: Settings) -> int:
     from .assistant import build_if_needed
 
-    report = build_if_needed(args.corpus, args.index, args.model, force=args.force, progress=not args.json)
+    report = build_if_needed(settings, force=args.force, progress=not args.json)
     if args.json:
         _print_json(report.__dict__)
     else:
@@ -125,10 +127,10 @@ def _print_build(report) -> None:
     )
 
 
-def cmd_add(args) -> int:
+def cmd_add(args, settings: Settings) -> int:
     from .assistant import add_documents
 
-    copied, report = add_documents(args.files, args.corpus, args.index, args.model, progress=not args.json)
+    copied, report = add_documents(args.files, settings, progress=not args.json)
     if args.json:
         _print_json({"copied": copied, **report.__dict__})
     else:
@@ -137,10 +139,10 @@ def cmd_add(args) -> int:
     return 0
 
 
-def cmd_docs(args) -> int:
+def cmd_docs(args, settings: Settings) -> int:
     from .assistant import indexed_documents
 
-    documents, corpus_changed = indexed_documents(args.corpus, args.index)
+    documents, corpus_changed = indexed_documents(settings)
     if corpus_changed:
         print("cqvet-qa: the corpus changed since the index was built (cqvet-qa build updates it)", file=sys.stderr)
     if args.json:
@@ -163,12 +165,12 @@ def _question(text: str, what: str = "question"):
         raise UserError(f"the {what} is empty") from None
 
 
-def cmd_search(args) -> int:
+def cmd_search(args, settings: Settings) -> int:
     cleaned = _question(args.query, "query")
     if cleaned.note:
         print(f"cqvet-qa: note: {cleaned.note}", file=sys.stderr)
     args.query = cleaned.text
-    hits = _assistant(args).search(args.query, k=args.k, doc=args.doc)
+    hits = _assistant(args, settings).search(args.query, k=args.k, doc=args.doc)
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
         return 0
@@ -178,14 +180,14 @@ def cmd_search(args) -> int:
     return 0
 
 
-def cmd_eval(args) -> int:
+def cmd_eval(args, settings: Settings) -> int:
     from .evaluation import read_questions, run_eval
 
     try:
         items = read_questions(args.qa)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    result = run_eval(_assistant(args), items, k=args.k)
+    result = run_eval(_assistant(args, settings), items, k=args.k)
     if args.json:
         _print_json(result)
         return 0
@@ -208,10 +210,10 @@ def _print_metrics_table(result: dict) -> None:
         print(f"✗ {failure['id']} {failure['question']}\n    expected {failure['expected']} · got {failure['got']}")
 
 
-def cmd_model(args) -> int:
+def cmd_model(args, settings: Settings) -> int:
     from .embedding.model import Embedder
 
-    info = Embedder(args.model).info.to_dict()
+    info = Embedder(settings).info.to_dict()
     if args.json:
         _print_json(info)
     else:
@@ -220,9 +222,9 @@ def cmd_model(args) -> int:
     return 0
 
 
-def cmd_ask(args) -> int:
+def cmd_ask(args, settings: Settings) -> int:
     _question(args.question)  # an empty one is refused before the model loads; ask() cleans it and notes a cut
-    answer = _assistant(args).ask(args.question, k=args.k, doc=args.doc)
+    answer = _assistant(args, settings).ask(args.question, k=args.k, doc=args.doc)
     if args.json:
         _print_json(answer.to_dict())
         return 0
@@ -234,10 +236,10 @@ def cmd_ask(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
-    from .ui import launch
+def cmd_serve(args, settings: Settings) -> int:
+    from .ui.server import launch
 
-    launch(_assistant(args), host=args.host, port=args.port)
+    launch(_assistant(args, settings), host=args.host, port=args.port)
     return 0
 
 

@@ -13,12 +13,6 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .settings import REPO_ROOT
-
-
-def default_feedback_path() -> Path:
-    return Path(os.environ.get("CQVET_FEEDBACK") or REPO_ROOT / "feedback.jsonl")
-
 
 def append_feedback(path: Path, record: dict) -> None:
     """Append one JSON line under a file lock, so concurrent likes never interleave or get lost."""

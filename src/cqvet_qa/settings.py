@@ -1,24 +1,112 @@
-"""Where things live by default, each overridable by flag or environment variable."""
+"""Every setting in one place: built once from the environment (and command-line options), then passed down.
+
+This is the only module that reads `os.environ`. Data paths are relative to the current
+directory (`corpus/`, `index/`, `feedback.jsonl`), not to the source tree, so an installed
+package finds the user's data where the user runs it.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("cqvet_qa")
+
+DEFAULT_LLM_MODEL = "qwen2.5"
+DEFAULT_LLM_TIMEOUT = 30.0
+_OFF = {"0", "false", "no", "off"}
+# Set (unless the user set them) before a model loads: no hub is reachable here, and tokenizers'
+# worker threads would only compete with the query thread for the cores.
+_OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def default_corpus() -> Path:
-    return Path(os.environ.get("CQVET_CORPUS", REPO_ROOT / "corpus"))
+def _user_cache(environ: Mapping[str, str]) -> Path:
+    """The XDG user cache directory for cqvet-qa (converted models, the dictionary index)."""
+    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cqvet-qa"
 
 
-def default_index() -> Path:
-    return Path(os.environ.get("CQVET_INDEX", REPO_ROOT / "index"))
+@dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible chat server for optional LLM answers."""
+
+    base_url: str
+    model: str = DEFAULT_LLM_MODEL
+    api_key: str | None = None
+    timeout: float = DEFAULT_LLM_TIMEOUT  # seconds for the connection and each piece of the stream
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "LLMSettings | None":
+        """None unless CQVET_LLM_BASE_URL is set: nothing is sent anywhere by default."""
+        env = os.environ if environ is None else environ
+        base_url = env.get("CQVET_LLM_BASE_URL", "").strip()
+        if not base_url:
+            return None
+        return cls(
+            base_url=base_url,
+            model=env.get("CQVET_LLM_MODEL", "").strip() or DEFAULT_LLM_MODEL,
+            api_key=env.get("CQVET_LLM_API_KEY", "").strip() or None,
+            timeout=_timeout(env.get("CQVET_LLM_TIMEOUT", "").strip()),
+        )
+
+    @property
+    def url(self) -> str:
+        base = self.base_url.rstrip("/")
+        return base if base.endswith("/chat/completions") else base + "/chat/completions"
 
 
-def cache_dir() -> Path:
-    """Converted models live here, outside git."""
-    base = os.environ.get("CQVET_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "cqvet-qa"
-    )
-    return Path(base)
+def _timeout(raw: str) -> float:
+    if not raw:
+        return DEFAULT_LLM_TIMEOUT
+    try:
+        timeout = float(raw)
+    except ValueError:
+        log.warning("CQVET_LLM_TIMEOUT=%r is not a number; using %ss", raw, DEFAULT_LLM_TIMEOUT)
+        return DEFAULT_LLM_TIMEOUT
+    return timeout if timeout > 0 else DEFAULT_LLM_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")  # the documents
+    index: Path = Path("index")  # built from them
+    cache: Path = field(default_factory=lambda: _user_cache({}))  # converted models, dictionary index
+    model: str | None = None  # embedding model: None is the built-in multilingual-e5-small
+    # Linear layers in int8: 1.7× faster queries, dev-set ranking no worse (see embedding/model.py).
+    int8: bool = True
+    retriever: str = "hybrid"  # a name in cqvet_qa.retrieval.base.RETRIEVERS
+    feedback: Path = Path("feedback.jsonl")  # likes and dislikes from the chat
+    llm: LLMSettings | None = None  # optional LLM answers
+    debug: bool = False  # unexpected errors show their traceback
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Settings from the environment (os.environ unless given); overrides that are None are ignored,
+        so command-line options that were not given leave the environment's value."""
+        env = os.environ if environ is None else environ
+        from_env = {
+            "corpus": env.get("CQVET_CORPUS"),
+            "index": env.get("CQVET_INDEX"),
+            "cache": env.get("CQVET_CACHE_DIR") or _user_cache(env),
+            "model": env.get("CQVET_EMBED_MODEL"),
+            "int8": env.get("CQVET_EMBED_INT8", "1").strip().lower() not in _OFF,
+            "retriever": env.get("CQVET_RETRIEVER"),
+            "feedback": env.get("CQVET_FEEDBACK"),
+            "llm": LLMSettings.from_env(env),
+            "debug": bool(env.get("CQVET_DEBUG")),
+        }
+        return cls().with_overrides(**from_env).with_overrides(**overrides)
+
+    def with_overrides(self, **overrides) -> "Settings":
+        """A copy with the given values (None and "" keep the current one); paths become Paths."""
+        paths = {f.name for f in fields(self) if f.type == "Path"}
+        given = {k: Path(v) if k in paths else v for k, v in overrides.items() if v is not None and v != ""}
+        return replace(self, **given)
+
+
+def use_offline_hub() -> None:
+    """Before a model loads: never try the network (only local files and the local hub cache are used)."""
+    for name, value in _OFFLINE.items():
+        os.environ.setdefault(name, value)

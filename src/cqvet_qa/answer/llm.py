@@ -1,6 +1,7 @@
 """Optional LLM answers: an OpenAI-compatible chat server writes the answer from the retrieved passages.
 
-Configured by environment variables (nothing is sent anywhere unless CQVET_LLM_BASE_URL is set):
+Configured by environment variables, read into `Settings.llm` (cqvet_qa.settings.LLMSettings;
+nothing is sent anywhere unless CQVET_LLM_BASE_URL is set):
 
   CQVET_LLM_BASE_URL  e.g. http://localhost:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM)
   CQVET_LLM_MODEL     model name sent to the server (default "qwen2.5")
@@ -20,22 +21,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 
 from ..language import detect_language
-from ..retrieval.hybrid import Hit
+from ..retrieval.base import Hit
+from ..settings import LLMSettings
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
 log = logging.getLogger("cqvet_qa")
 
-DEFAULT_MODEL = "qwen2.5"
-DEFAULT_TIMEOUT = 30.0
 MAX_PASSAGES = 10  # passages shown to the model; markers beyond them are invalid
 MAX_PASSAGE_CHARS = 1200
 MAX_STREAM_CHARS = 2000  # stop reading a runaway answer (it is cut to 150 characters anyway)
@@ -69,54 +68,6 @@ _NOT_FOUND = re.compile(
 
 class LLMError(Exception):
     """The server's reply cannot be used; the message goes into the fallback's note."""
-
-
-@dataclass(frozen=True)
-class LLMSettings:
-    base_url: str
-    model: str = DEFAULT_MODEL
-    api_key: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "LLMSettings | None":
-        env = os.environ if env is None else env
-        base_url = env.get("CQVET_LLM_BASE_URL", "").strip()
-        if not base_url:
-            return None
-        timeout = DEFAULT_TIMEOUT
-        raw = env.get("CQVET_LLM_TIMEOUT", "").strip()
-        if raw:
-            try:
-                timeout = float(raw)
-            except ValueError:
-                log.warning("CQVET_LLM_TIMEOUT=%r is not a number; using %ss", raw, DEFAULT_TIMEOUT)
-            if timeout <= 0:
-                timeout = DEFAULT_TIMEOUT
-        return cls(
-            base_url=base_url,
-            model=env.get("CQVET_LLM_MODEL", "").strip() or DEFAULT_MODEL,
-            api_key=env.get("CQVET_LLM_API_KEY", "").strip() or None,
-            timeout=timeout,
-        )
-
-    @property
-    def url(self) -> str:
-        base = self.base_url.rstrip("/")
-        return base if base.endswith("/chat/completions") else base + "/chat/completions"
-
-
-def stream_answer(fallback: Answer, mode: str | None = None, settings: LLMSettings | None = None) -> Iterator[Answer]:
-    """Pick the answer path: mode None → LLM when configured, else extractive; "llm" unconfigured → extractive with a note."""
-    if mode not in (None, "extractive", "llm"):
-        raise ValueError(f"unknown answer mode {mode!r} (use 'extractive' or 'llm')")
-    settings = settings or (LLMSettings.from_env() if mode != "extractive" else None)
-    if mode == "extractive" or settings is None:
-        if mode == "llm":
-            fallback = replace(fallback, note="LLM not configured (set CQVET_LLM_BASE_URL); showing the extractive answer")
-        yield fallback
-        return
-    yield from stream_llm_answer(settings, fallback.question, fallback.hits, fallback)
 
 
 def stream_llm_answer(settings: LLMSettings, question: str, hits: list[Hit], fallback: Answer) -> Iterator[Answer]:

@@ -46,7 +46,8 @@ def gather(assistant, question: str, history: list[tuple[str, str]], k: int = 5,
 def answer_question(assistant, question: str, history: list[tuple[str, str]], k: int = 5, doc: str | None = None,
                     model: AnswerModel | None = None) -> Answer:
     parsed, terms, vector, evidence = gather(assistant, question, history, k, doc)
-    return extract_answer(parsed, evidence, terms, assistant.sentences, vector, model or shipped_model())
+    answer = extract_answer(parsed, evidence, terms, assistant.sentences, vector, model or shipped_model())
+    return set_citation_pages(assistant.searcher, answer)
 
 
 def explain(assistant, question: str, model: AnswerModel | None = None, k: int = 5) -> tuple[Question, Ranked]:

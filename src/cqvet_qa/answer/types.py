@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..retrieval.hybrid import Hit
+from ..retrieval.base import Hit
 
 MAX_ANSWER_CHARS = 150
 

@@ -14,13 +14,9 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
-from ..settings import cache_dir
+from ..settings import Settings, use_offline_hub
 from . import e5_convert
 
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -33,12 +29,10 @@ QUERY_THREADS = 1
 # all take 21-22 s, but the memory the allocator keeps afterwards grows with the batch
 # (+321, +267, +215 MB), and a build's peak RSS with it.
 PASSAGE_BATCH = 4
-MODEL_ENV = "CQVET_EMBED_MODEL"
 # Linear layers in int8 with activations scaled per call (torch's dynamic quantization), for
 # passages and queries alike. On 2 cores a query encodes 1.7× faster (52 → 31 ms at one thread)
 # and the dev set ranks no worse (hit@1 0.879 → 0.914, hit@5 0.983 → 1.0); vectors keep a cosine
-# of about 0.98 with the float ones. CQVET_EMBED_INT8=0 keeps the model in float32.
-INT8_ENV = "CQVET_EMBED_INT8"
+# of about 0.98 with the float ones. Settings.int8 False (CQVET_EMBED_INT8=0) keeps float32.
 
 
 class ModelNotFound(Exception):
@@ -58,32 +52,32 @@ class ModelInfo:
         return asdict(self)
 
 
-def precision() -> str:
-    """The precision the model runs in: int8 unless CQVET_EMBED_INT8 turns it off."""
-    off = os.environ.get(INT8_ENV, "1").strip().lower() in {"0", "false", "no", "off"}
-    return "float32" if off else "int8"
+def precision(settings: Settings) -> str:
+    """The precision the model runs in: "int8" or "float32"."""
+    return "int8" if settings.int8 else "float32"
 
 
-def resolve_model(setting: str | None = None) -> tuple[str, Path, str]:
-    """(name, local path, fingerprint) for a model setting; converts the default on first use.
+def resolve_model(settings: Settings) -> tuple[str, Path, str]:
+    """(name, local path, fingerprint) for the model setting; converts the default on first use.
 
     The fingerprint covers the precision too: vectors of another precision need a new index.
     """
-    name, path, files = _locate_model(setting or os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
-    return name, path, hashlib.sha256(f"{files}:{precision()}".encode()).hexdigest()
+    use_offline_hub()
+    name, path, files = _locate_model(settings.model or DEFAULT_MODEL, settings.cache)
+    return name, path, hashlib.sha256(f"{files}:{precision(settings)}".encode()).hexdigest()
 
 
-def _locate_model(setting: str) -> tuple[str, Path, str]:
+def _locate_model(setting: str, cache: Path) -> tuple[str, Path, str]:
     """(name, local path, fingerprint of the files)."""
     if setting == DEFAULT_MODEL:
         src = e5_convert.source_path()
-        return DEFAULT_MODEL, e5_convert.ensure_default_model(cache_dir()), e5_convert.source_fingerprint(src)
+        return DEFAULT_MODEL, e5_convert.ensure_default_model(cache), e5_convert.source_fingerprint(src)
     path = Path(setting).expanduser()
     if not path.is_dir():
         path = _cached_hub_model(setting)
     if not (path / "config.json").exists() and not (path / "modules.json").exists():
         raise ModelNotFound(
-            f"'{setting}' is not a model directory. Set {MODEL_ENV} (or --model) to a local "
+            f"'{setting}' is not a model directory. Set CQVET_EMBED_MODEL (or --model) to a local "
             "sentence-transformers model directory or a hub id already in the local cache."
         )
     return setting, path.resolve(), _directory_fingerprint(path)
@@ -97,7 +91,7 @@ def _cached_hub_model(repo_id: str) -> Path:
     except Exception as exc:  # the hub client raises several types for "not cached"/"bad id"
         raise ModelNotFound(
             f"Embedding model '{repo_id}' was not found on disk or in the local hub cache. "
-            f"Set {MODEL_ENV} (or --model) to a local model directory, or to a hub id you have "
+            f"Set CQVET_EMBED_MODEL (or --model) to a local model directory, or to a hub id you have "
             f"already downloaded; unset it to use the built-in {DEFAULT_MODEL}."
         ) from exc
 
@@ -120,7 +114,7 @@ def _quantize_linear_layers(model) -> None:
 
     torch marks this API and its quantized tensors deprecated in favour of torchao, whose CPU
     int8 path measured 10× slower than float32 here; torch is pinned (2.13.0), so its warnings are
-    silenced rather than shown on every start. CQVET_EMBED_INT8=0 avoids it altogether.
+    silenced rather than shown on every start. Settings.int8 False avoids it altogether.
     """
     import torch
 
@@ -130,10 +124,15 @@ def _quantize_linear_layers(model) -> None:
 
 
 class Embedder:
-    """A loaded sentence-transformers model that encodes queries and passages."""
+    """A loaded sentence-transformers model that encodes queries and passages.
 
-    def __init__(self, setting: str | None = None) -> None:
-        name, path, fingerprint = resolve_model(setting)
+    The interface an index build and a search use: `info`, `encode_passages`, `encode_query`,
+    `token_count` (a test embedder needs only these).
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        settings = settings or Settings()
+        name, path, fingerprint = resolve_model(settings)
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -146,7 +145,7 @@ class Embedder:
         except (OSError, ValueError) as exc:
             raise ModelNotFound(f"Could not load the embedding model at {path}: {exc}") from exc
         self.model.eval()
-        runs_in = precision()
+        runs_in = precision(settings)
         if runs_in == "int8":
             _quantize_linear_layers(self.model)
         self.info = ModelInfo(

@@ -1,4 +1,7 @@
-"""BM25 over jieba tokens (bm25s), saved and loaded as plain files."""
+"""BM25 over jieba tokens (bm25s), saved and loaded as plain files.
+
+bm25s stays inside this module: others ask `has`, `idf`, `vocabulary` and `scores`.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ def longest_only(tokens: list[str]) -> list[str]:
 
 
 class BM25Index:
+    """`tokenizer` cuts text as the passages were cut (queries must use the same one)."""
+
     def __init__(self, retriever: bm25s.BM25, tokenizer: Tokenizer) -> None:
         self.retriever = retriever
         self.tokenizer = tokenizer
@@ -35,7 +40,7 @@ class BM25Index:
     def scores(self, query: str | list[str]) -> np.ndarray:
         """BM25 score of every passage for a query (text, or tokens already cut)."""
         tokens = self.tokenizer(query) if isinstance(query, str) else query
-        tokens = [t for t in tokens if t in self.retriever.vocab_dict]
+        tokens = [t for t in tokens if self.has(t)]
         if not tokens:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
@@ -43,6 +48,11 @@ class BM25Index:
     def has(self, token: str) -> bool:
         """True when some passage holds the token."""
         return token in self.retriever.vocab_dict
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every token of the passages."""
+        return frozenset(self.retriever.vocab_dict)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token the corpus never uses gets the highest."""

@@ -7,31 +7,30 @@ question carries). On the dev set this beat reciprocal-rank fusion, which
 lets the weaker dense ranking pull down BM25's exact-term top hits.
 A search can be kept to one document: both retrievers then rank only its
 passages, so a small document is searched as deeply as a large one.
+The query's BM25 terms are in the report's wording (synonyms formalised) and
+an English question also gets its Chinese translations.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..language import detect_language
 from ..passages import Passage
-from .bm25 import BM25Index
+from .base import Hit, UnknownDocument
+from .bm25 import BM25Index, longest_only
 from .dense import DenseIndex
+from .synonyms import formalise
+from .translate import QueryTranslator
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-@dataclass
-class Hit:
-    rank: int
-    score: float
-    text: str
-    doc: str
-    section: str
-    page: int
-    chunk_id: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    from ..index_store import LoadedIndex
+    from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,10 @@ class FusionWeights:
     @property
     def dense_share(self) -> float:
         return self.dense / (self.dense + self.bm25)
+
+
+# Chosen on the dev set: BM25 leads for Chinese questions, dense for English ones.
+WEIGHTS = {"zh": FusionWeights(dense=0.3, bm25=0.7), "en": FusionWeights(dense=0.4, bm25=0.6)}
 
 
 def _standardise(scores: np.ndarray) -> np.ndarray:
@@ -59,10 +62,6 @@ def overlaps(a: Passage, b: Passage) -> bool:
     return shared > 0
 
 
-class UnknownDocument(LookupError):
-    """A search was kept to a document the index does not hold."""
-
-
 def _rows_by_name(passages: list[Passage]) -> dict[str, np.ndarray]:
     """Passage ids of each document under every name a user may give it: file name, stem, title."""
     rows: dict[str, list[int]] = {}
@@ -72,8 +71,12 @@ def _rows_by_name(passages: list[Passage]) -> dict[str, np.ndarray]:
     return {name: np.asarray(ids, dtype=np.int64) for name, ids in rows.items()}
 
 
-class HybridSearcher:
-    def __init__(self, passages: list[Passage], bm25: BM25Index, dense: DenseIndex, depth: int = 100) -> None:
+class HybridRetriever:
+    """The default Retriever (cqvet_qa.retrieval.base): BM25 and FAISS fused."""
+
+    def __init__(
+        self, passages: list[Passage], bm25: BM25Index, dense: DenseIndex, cache: Path | None = None, depth: int = 100
+    ) -> None:
         self.passages = passages
         self.position = {p.chunk_id: i for i, p in enumerate(passages)}
         self.bm25 = bm25
@@ -81,6 +84,29 @@ class HybridSearcher:
         self.vectors = dense.vectors()
         self.depth = depth
         self._rows_by_name = _rows_by_name(passages)
+        self.translator = QueryTranslator(bm25.vocabulary, cache=cache)
+
+    @classmethod
+    def from_index(cls, index: LoadedIndex, settings: Settings) -> "HybridRetriever":
+        """The BM25 and FAISS indexes the build saved, used as they are."""
+        return cls(index.passages, index.bm25, index.dense, cache=settings.cache)
+
+    @property
+    def size(self) -> int:
+        return len(self.passages)
+
+    def query_terms(self, query: str) -> list[str]:
+        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations."""
+        tokenize = self.bm25.tokenizer
+        tokens = tokenize(formalise(query))
+        if detect_language(query) == "en":
+            tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
+        return list(dict.fromkeys(tokens))
+
+    def search(self, query: str, vector: np.ndarray, k: int, doc: str | None = None) -> list[Hit]:
+        """Top k passages for the query, with the fusion weights of its language."""
+        terms = longest_only(self.query_terms(query))
+        return self.rank(vector, terms, k, WEIGHTS[detect_language(query)], doc=doc)
 
     def rows_of(self, doc: str) -> np.ndarray:
         """Passage ids of the document named `doc` (file name, file name without suffix, or title)."""
@@ -89,7 +115,7 @@ class HybridSearcher:
             raise UnknownDocument(f"no indexed document is called {doc!r} (cqvet-qa docs lists them)")
         return rows
 
-    def search(
+    def rank(
         self, query_vector: np.ndarray, bm25_query: str | list[str], k: int, weights: FusionWeights, doc: str | None = None
     ) -> list[Hit]:
         """Top k passages of the fused ranking (of document `doc` only, if given), overlapping passages removed."""

@@ -25,7 +25,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
-from ..settings import cache_dir
 
 MAX_CANDIDATES = 3  # CC-CEDICT translations kept per English word or phrase
 _MAX_CEDICT_PHRASE = 3  # longest English phrase looked up in CC-CEDICT
@@ -232,24 +231,24 @@ def senses_of(packed: str) -> list[Sense]:
     return out
 
 
-def _index_cache_file(source: Path) -> Path | None:
+def _index_cache_file(source: Path, cache: Path) -> Path | None:
     try:
-        return cache_dir() / f"cedict-en-index-v{_INDEX_VERSION}-{source.stat().st_size}.tsv"
+        return cache / f"cedict-en-index-v{_INDEX_VERSION}-{source.stat().st_size}.tsv"
     except OSError:
         return None
 
 
-@lru_cache(maxsize=1)
-def cedict_index() -> dict[str, str]:
+@lru_cache(maxsize=2)  # one cache directory per process in practice; the tests add "none"
+def cedict_index(cache: Path | None = None) -> dict[str, str]:
     """CC-CEDICT reversed: English gloss (lower case, 1-3 words, 'to'/'a'/notes removed) -> packed senses.
 
     Parsing the dictionary takes one to three seconds, so the reversed index
-    is kept as a plain TSV in the cache directory (settings.cache_dir()) and
+    is kept as a plain TSV in the `cache` directory (Settings.cache; None: not kept) and
     read back in about a tenth of a second; it is parsed again when that file
     is missing or damaged. Loaded once per process, shared by all translators.
     """
     source = _cedict_path()
-    cached = _index_cache_file(source)
+    cached = _index_cache_file(source, cache) if cache else None
     if cached is not None:
         index = _read_index(cached)
         if index:
@@ -317,12 +316,13 @@ def number_terms(number: str, next_word: str | None = None) -> list[str]:
 class QueryTranslator:
     """Chinese BM25 terms for an English question, limited to what the BM25 vocabulary knows.
 
-    `vocabulary` is the set of BM25 tokens (``set(bm25.retriever.vocab_dict)``).
+    `vocabulary` is the set of BM25 tokens (`BM25Index.vocabulary`); `cache` keeps the
+    reversed dictionary on disk (Settings.cache).
     Construction reads the glossary and the shared CC-CEDICT index (cached on
     disk after the first parse); `translate` is then pure dictionary work.
     """
 
-    def __init__(self, vocabulary: Iterable[str], max_candidates: int = MAX_CANDIDATES) -> None:
+    def __init__(self, vocabulary: Iterable[str], cache: Path | None = None, max_candidates: int = MAX_CANDIDATES) -> None:
         self.vocabulary = frozenset(t.lower() for t in vocabulary if t)
         self.max_candidates = max_candidates
         self._strict: dict[str, bool] = {}
@@ -332,7 +332,7 @@ class QueryTranslator:
             if kept:
                 self._glossary[key] = kept
         self._longest = max((len(k) for k in self._glossary), default=0)
-        self._cedict = cedict_index()
+        self._cedict = cedict_index(cache)
         self._word_cache: dict[str, tuple[str, ...]] = {}
 
     # -- vocabulary

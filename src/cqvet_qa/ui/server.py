@@ -1,0 +1,56 @@
+"""Serving the page and API on this machine only, with Gradio's riskier features off.
+
+Safe by default (`start`): binds 127.0.0.1, never a share link, no file access beyond
+Gradio's own assets, uploads refused (the app takes no files), no MCP server, no SSR.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from .layout import build_app
+
+DEFAULT_HOST = "127.0.0.1"
+
+# What `start` passes to Gradio, whatever GRADIO_* variables say: no share link, no uploads
+# (max_file_size 0: the app has no file inputs, so POST /gradio_api/upload gets 413), no MCP
+# server, no server-side rendering, no error details sent to clients. Gradio itself serves no
+# file outside its own assets and temp files: allowed_paths stays empty unless the operator
+# sets GRADIO_ALLOWED_PATHS on purpose (tests/test_safe_defaults.py checks the defaults).
+SAFE_LAUNCH = {
+    "share": False,
+    "max_file_size": 0,
+    "mcp_server": False,
+    "ssr_mode": False,
+    "pwa": False,
+    "enable_monitoring": False,
+    "show_error": False,
+    "strict_cors": True,
+}
+
+
+def start(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None, warm_up: bool = True):
+    """Serve the UI and API on host:port in the background; returns (demo, url). `launch` blocks on it."""
+    if warm_up:
+        assistant.search("重庆职业教育", k=1)  # warm up tokenizer and model so the first question is quick
+    demo = build_app(assistant, feedback_path)
+    _, url, _ = demo.launch(
+        server_name=host or DEFAULT_HOST, server_port=port, prevent_thread_lock=True, quiet=True, **SAFE_LAUNCH
+    )
+    return demo, url
+
+
+def _stop_like_ctrl_c(signum, frame):
+    raise KeyboardInterrupt
+
+
+def launch(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None) -> None:
+    """Serve the UI and API on host:port (never shared publicly) and block until stopped."""
+    demo, url = start(assistant, host, port, feedback_path)
+    print(f"cqvet-qa UI and API running at {url} (Ctrl+C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)  # a service manager's stop closes the server too
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()
