@@ -322,7 +322,7 @@ def _sentence_vectors(passages: list[Passage], old: SentenceVectors | None, embe
     """Vectors of every sentence; those an earlier build already embedded are reused."""
     texts = corpus_sentences(passages)
     fresh = [t for t in texts if old is None or old.get(t) is None]
-    encoded = dict(zip(fresh, embedder.encode_passages(fresh, progress=progress))) if fresh else {}
+    encoded = dict(zip(fresh, embedder.encode_sentences(fresh, progress=progress))) if fresh else {}
     vectors = [encoded[t] if t in encoded else old.get(t) for t in texts]
     return SentenceVectors(texts, np.stack(vectors) if vectors else np.empty((0, embedder.info.dim), dtype=np.float32))
 

@@ -1,7 +1,7 @@
 """A deterministic stand-in for the embedding model: character 1-2-grams hashed into a normalised vector.
 
 It offers what an index build and a search use of `cqvet_qa.embedding.model.Embedder`
-(`info`, `encode_passages`, `encode_query`, `token_count`), so `Assistant.load(embedder=…)`
+(`info`, `encode_passages`, `encode_sentences`, `encode_query`, `token_count`), so `Assistant.load(embedder=…)`
 runs the whole pipeline without loading a model: a build of a tiny corpus takes milliseconds.
 Texts that share characters get similar vectors, enough for ranking tests.
 """
@@ -23,6 +23,8 @@ class HashingEmbedder:
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._vectorizer.transform(texts).toarray().astype(np.float32)
+
+    encode_sentences = encode_passages
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_passages([text])[0]

@@ -172,6 +172,13 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode_build(texts, progress)
+
+    def encode_sentences(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """The answerer's sentences, embedded as passages are (the questions meet both)."""
+        return self._encode_build(texts, progress)
+
+    def _encode_build(self, texts: list[str], progress: bool) -> np.ndarray:
         """Batches for a build: these use every core, unlike single queries."""
         import torch
 

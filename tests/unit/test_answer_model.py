@@ -1,0 +1,106 @@
+"""The learned answer layer, unit by unit, on sentences written here: no model, no index."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from cqvet_qa.answer.compose import compose, scope_of
+from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, rival_share
+from cqvet_qa.answer.features import FEATURES, Candidate, Signals, measure_missing, year_conflict, level_conflict, wanted_spans
+from cqvet_qa.answer.question import analyse
+from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic
+from cqvet_qa.answer.training import MAX_WRONG, choose_threshold, outcome
+from cqvet_qa.retrieval.base import Hit
+
+
+def candidate(sentence: str, question: str, section: str = "1 发展概况 › 1.2 办学能力", context: str = "") -> Candidate:
+    q = analyse(question)
+    spans = wanted_spans(sentence, q)
+    hit = Hit(1, 1.0, sentence, "报告", section, 3, "c1")
+    return Candidate(sentence, hit, f"{section} {context}", False, "【案例" in section, spans=spans, span=spans[0] if spans else None)
+
+
+def signals(question: str, terms: dict[str, float]) -> Signals:
+    return Signals(analyse(question), terms, [], max(terms, key=terms.get), 0.9, 0.8)
+
+
+class TestFeatures:
+    def test_a_measure_the_sentence_does_not_name_counts_against_it(self):
+        q = "2024年重庆中职学生辍学率是多少？"
+        s = signals(q, {"中职": 2.6, "辍学率": 1.5, "2024": 1.3})
+        near_miss = candidate("近两年中等职业学校学生升学比例达到75%以上（2024年为79.2%）。", q)
+        assert measure_missing(near_miss, s) == 1.0
+        named = candidate("2024年中职学生辍学率为0.5%。", q)
+        assert measure_missing(named, s) == 0.0
+
+    def test_a_sentence_of_another_year_conflicts_but_a_comparison_year_does_not(self):
+        q = "2023年办学条件总体达标率是多少？"
+        s = signals(q, {"达标率": 4.1, "2023": 1.3})
+        assert year_conflict(candidate("2024年度总体达标率达88.5%。", q), s) == 1.0
+        assert year_conflict(candidate("2023年总体达标率为81.7%。", q), s) == 0.0
+        assert year_conflict(candidate("总体达标率达88.5%，较2023年提升6.7%。", q), s) == 0.0  # 较2023年 is not its year
+
+    def test_the_other_school_level_conflicts(self):
+        q = "2024年中职毕业生毕业去向落实率是多少？"
+        s = signals(q, {"落实率": 4.0})
+        assert level_conflict(candidate("高等职业学校毕业生毕业去向落实率90.76%。", q), s) == 1.0
+        assert level_conflict(candidate("中、高职毕业去向落实率分别为98.65%、90.76%。", q), s) == 0.0  # 中、高职 names both
+
+    def test_every_feature_is_a_number_for_any_candidate(self):
+        q = "How many Luban workshops?"
+        c, s = candidate("建成鲁班工坊2个。", q), signals(q, {"鲁班": 5.0, "工坊": 4.0})
+        assert all(isinstance(f(c, s), float) for f in FEATURES.values())
+
+
+class TestConfidence:
+    def test_repeating_the_same_figure_is_no_rival(self):
+        q = "2024年办学条件总体达标率是多少？"
+        same = [candidate(t, q) for t in ("总体达标率达88.5%。", "总体达标率88.5%，较上年提升6.7%。", "达标率从20%提升至81.7%。")]
+        assert rival_share(np.array([0.8, 0.6, 0.2]), same, signals(q, {"达标率": 4.1})) == pytest.approx(0.2 / 1.6)
+
+    def test_choose_threshold_keeps_wrong_answers_within_the_limit(self):
+        rng = np.random.default_rng(0)
+        right = rng.random(400) < 0.7
+        confidence = np.where(right, rng.uniform(0.4, 1.0, 400), rng.uniform(0.0, 0.7, 400))
+        unanswerable = np.zeros(400, dtype=bool)
+        threshold, result = choose_threshold(confidence, right.astype(int), unanswerable)
+        assert result["wrong"] <= MAX_WRONG < outcome(confidence, right.astype(int), unanswerable, 0.0)["wrong"]
+        assert result["accuracy"] > 0.4 and 0.4 < threshold < 0.7  # declines the low scores only
+
+
+class TestCompose:
+    def test_a_case_boxs_figure_names_whose_it_is(self):
+        q = "有多少个鲁班工坊？"
+        c = candidate("重庆工业职业技术学院牵头建设鲁班工坊2个。", q, section="6 国际合作 › 6.3 国际交流 › 【案例 6- 4】")
+        assert scope_of(c) == "重庆工业职业技术学院"
+        assert compose(analyse(q), c, c.span, {"鲁班": 5.0}).startswith("重庆工业职业技术学院：2个")
+        city = candidate("全市建成鲁班工坊5个。", q)
+        assert compose(analyse(q), city, city.span, {"鲁班": 5.0}).startswith("5个（")
+
+    def test_a_long_sentence_keeps_the_enumeration_before_the_words_naming_it(self):
+        q = "高校党组织书记队伍的三项机制是哪三项？"
+        sentence = "创新党组织书记队伍“培训赋能、赛马比拼和考核评价”三项机制，" + "持续开展以赛促学、以学促建活动，" * 8 + "形成案例。"
+        c = candidate(sentence, q)
+        text = compose(analyse(q), c, None, {"三项": 3.0, "机制": 3.0, "党组织": 2.0})
+        assert "培训赋能" in text and "考核评价" in text and len(text) <= 150
+
+
+class TestShippedModel:
+    def test_the_shipped_model_names_only_features_that_exist(self):
+        data = json.loads(resources.files("cqvet_qa").joinpath("data", MODEL_FILE).read_text(encoding="utf-8"))
+        model = AnswerModel.from_dict(data)
+        assert set(model.ranker.features) <= set(FEATURES) and set(model.confidence.features) <= set(CONFIDENCE_FEATURES)
+        assert 0.0 < model.threshold < 1.0
+        assert data["cross_validation"]["wrong"] <= MAX_WRONG  # chosen on held-out questions
+
+    def test_logistic_round_trips_through_json(self):
+        x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]] * 5)
+        y = np.array([0, 1, 1, 0] * 5)
+        model = Logistic.fit(x, y, ["a", "b"], 1.0)
+        again = Logistic.from_dict(json.loads(json.dumps(model.to_dict())))
+        assert np.allclose(model.probabilities(x), again.probabilities(x), atol=1e-5)
+        assert again.probabilities([1.0, 0.0])[0] > again.probabilities([0.0, 1.0])[0]
