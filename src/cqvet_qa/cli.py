@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a question file")
     evaluate.add_argument("--qa", type=Path, required=True, help="JSONL questions (format of the dev set)")
     evaluate.add_argument("-k", type=_positive_k, default=10, help="passages retrieved per question")
+    evaluate.add_argument("--explain", action="store_true", help="under each wrong answer, its candidates and each feature's share")
     sub.add_parser("model", parents=[common], help="show the embedding model in use")
     ask = sub.add_parser("ask", parents=[common], help="a short answer with its citations")
     ask.add_argument("question")
@@ -187,16 +188,17 @@ def cmd_eval(args, settings: Settings) -> int:
         items = read_questions(args.qa)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    result = run_eval(_assistant(args, settings), items, k=args.k)
+    assistant = _assistant(args, settings)
+    result = run_eval(assistant, items, k=args.k)
     if args.json:
         _print_json(result)
         return 0
-    _print_metrics_table(result)
+    _print_metrics_table(result, assistant if args.explain else None)
     return 0
 
 
-def _print_metrics_table(result: dict) -> None:
-    columns = ["n", "hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy"]
+def _print_metrics_table(result: dict, explaining=None) -> None:
+    columns = ["n", "hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy", "wrong", "declined", "lead_accuracy"]
     rows = [("overall", result["overall"])]
     rows += [(f"lang={k}", v) for k, v in result["by_lang"].items()]
     rows += [(f"type={k}", v) for k, v in result["by_type"].items()]
@@ -208,6 +210,10 @@ def _print_metrics_table(result: dict) -> None:
         print(f"{name:18}{cells}")
     for failure in result.get("failures", []):
         print(f"✗ {failure['id']} {failure['question']}\n    expected {failure['expected']} · got {failure['got']}")
+        if explaining is not None:
+            from .answer.explain import explanation
+
+            print("\n".join(explanation(explaining, failure["question"])))
 
 
 def cmd_model(args, settings: Settings) -> int:

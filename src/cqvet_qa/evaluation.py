@@ -55,6 +55,19 @@ def answer_correct(item: dict, text: str, answered: bool) -> bool:
     return answered and any(w in got for w in wanted)
 
 
+FIGURE_TYPES = ("number", "rate", "date", "rank")
+
+
+def lead_of(text: str) -> str:
+    """What an answer leads with, before the report's words: "98.65%（…）", "98.65% — the report says…"."""
+    return re.split(r"（| — ", text, maxsplit=1)[0]
+
+
+def lead_correct(item: dict, text: str) -> bool:
+    """The figure an answer leads with is an acceptable one (stricter than the sentence holding it)."""
+    return any(squash(a) in squash(lead_of(text)) for a in item.get("answers") or [])
+
+
 def summarize(rows: list[dict]) -> dict:
     """Aggregate per-question rows ({lang, type, rank, correct?}) overall, by lang and by type."""
 
@@ -68,6 +81,8 @@ def summarize(rows: list[dict]) -> dict:
             out["answer_accuracy"] = _mean([r["correct"] for r in group])
             out["wrong"] = _mean([r["answered"] and not r["correct"] for r in group])  # answered, but not right
             out["declined"] = _mean([not r["answered"] for r in group])
+            leads = [r["lead"] for r in group if r.get("lead") is not None]
+            out["lead_accuracy"] = _mean(leads)  # of right answers to figure questions, those leading with the figure
         return out
 
     by: dict[str, dict[str, list]] = {"lang": defaultdict(list), "type": defaultdict(list)}
@@ -93,9 +108,10 @@ def run_eval(assistant, items: list[dict], k: int = 10) -> dict:
         rank = first_hit_rank([h.text for h in hits], item.get("evidence", []))
         answer = assistant.ask(item["question"])
         correct = answer_correct(item, answer.text, answer.answered)
+        lead = lead_correct(item, answer.text) if correct and item.get("type") in FIGURE_TYPES else None
         rows.append({"id": item.get("id"), "lang": item.get("lang", "?"), "type": item.get("type", "?"),
                      "evidence": bool(item.get("evidence")), "rank": rank, "correct": correct,
-                     "answered": answer.answered})
+                     "answered": answer.answered, "lead": lead})
         if not correct:
             failures.append({"id": item.get("id"), "question": item["question"],
                              "expected": item.get("answers") or "(not in the report)",

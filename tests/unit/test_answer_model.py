@@ -13,6 +13,7 @@ from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, rival_share
 from cqvet_qa.answer.features import FEATURES, Candidate, Signals, measure_missing, year_conflict, level_conflict, wanted_spans
 from cqvet_qa.answer.question import analyse
 from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic
+from cqvet_qa.answer.span_features import SPAN_FEATURES, SpanContext, clause_of, is_change, level_match, reached, year_before
 from cqvet_qa.answer.training import MAX_WRONG, choose_threshold, outcome
 from cqvet_qa.retrieval.base import Hit
 
@@ -72,6 +73,38 @@ class TestConfidence:
         assert result["accuracy"] > 0.4 and 0.4 < threshold < 0.7  # declines the low scores only
 
 
+def span_context(sentence: str, figure: str, question: str, terms: dict[str, float]) -> SpanContext:
+    q = analyse(question)
+    span = next(sp for sp in wanted_spans(sentence, q) if sp.text.endswith(figure))
+    return SpanContext(span, sentence, clause_of(sentence, span), q, terms)
+
+
+class TestSpanFeatures:
+    def test_a_change_counts_for_an_increase_question_and_against_a_level_question(self):
+        sentence = "聘请行业导师7537人，较2023年增加1382人。"
+        assert is_change(span_context(sentence, "1382人", "行业导师比2023年多了多少人？", {"行业": 2.0})) == 1.0
+        assert is_change(span_context(sentence, "1382人", "聘请了多少行业导师？", {"行业": 2.0})) == -1.0
+        assert is_change(span_context(sentence, "7537人", "聘请了多少行业导师？", {"行业": 2.0})) == 0.0
+
+    def test_respectively_gives_each_figure_its_level(self):
+        sentence = "全市中、高职学生升学比例分别超过65%、20%。"
+        q = "高职学生升学比例是多少？"
+        assert level_match(span_context(sentence, "20%", q, {"升学": 3.0})) == 1.0
+        assert level_match(span_context(sentence, "65%", q, {"升学": 3.0})) == -1.0
+
+    def test_the_figure_reached_and_the_questions_year(self):
+        sentence = "全市职业院校办学条件达标率从20%提升至81.7%，2024年为88.5%。"
+        q = "2024年办学条件达标率是多少？"
+        assert reached(span_context(sentence, "81.7%", q, {"达标率": 4.0})) == 1.0
+        assert reached(span_context(sentence, "20%", q, {"达标率": 4.0})) == 0.0
+        assert year_before(span_context(sentence, "88.5%", q, {"达标率": 4.0})) == 1.0
+        assert year_before(span_context(sentence, "81.7%", q, {"达标率": 4.0})) == 0.0
+
+    def test_a_month_is_not_a_count(self):
+        q = analyse("一共来了多少选手？")
+        assert [sp.text for sp in wanted_spans("2023年12月，来自31个省的307名选手参赛。", q)] == ["31个", "307名"]
+
+
 class TestCompose:
     def test_a_case_boxs_figure_names_whose_it_is(self):
         q = "有多少个鲁班工坊？"
@@ -94,6 +127,7 @@ class TestShippedModel:
         data = json.loads(resources.files("cqvet_qa").joinpath("data", MODEL_FILE).read_text(encoding="utf-8"))
         model = AnswerModel.from_dict(data)
         assert set(model.ranker.features) <= set(FEATURES) and set(model.confidence.features) <= set(CONFIDENCE_FEATURES)
+        assert set(model.span.features) <= set(SPAN_FEATURES)
         assert 0.0 < model.threshold < 1.0
         assert data["cross_validation"]["wrong"] <= MAX_WRONG  # chosen on held-out questions
 

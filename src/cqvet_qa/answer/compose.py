@@ -1,7 +1,7 @@
 """The short answer's wording: the figure or name first, then the words of the report around it.
 
-The sentence is chosen by the ranker; here only the span inside it is chosen and cut to at most
-MAX_ANSWER_CHARS. A figure from one school's, company's or district's case box is prefixed
+The sentence and its span are chosen by the learned models; here they are worded and cut to at
+most MAX_ANSWER_CHARS. A figure from one school's, company's or district's case box is prefixed
 with whose it is, so it is never read as the city's.
 """
 
@@ -12,8 +12,7 @@ import re
 from ..retrieval.hybrid import Hit
 from .features import Candidate, coverage
 from .question import Question
-from .respectively import paired_item
-from .spans import Span
+from .spans import ORG_PREFIX, Span
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
 _COMMA = re.compile(r"[，,；。]")
@@ -23,29 +22,6 @@ _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _PARTY = re.compile(
     r"[\u4e00-\u9fff]{2,24}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中心|有限公司|集团|联合体|共同体|联盟)"
 )
-
-
-def clause(sentence: str, span: Span) -> str:
-    left = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, span.start)), default=0)
-    right = next((m.start() for m in _CLAUSE_BREAK.finditer(sentence, span.end)), len(sentence))
-    paired = paired_item(sentence, span.start)
-    if paired:  # "中、高职…分别超过65%、20%": the clause reaches back to the items
-        left = min(left, max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, paired[1])), default=0))
-    return sentence[left:right]
-
-
-def choose_span(c: Candidate, question: Question, terms: dict[str, float]) -> Span | None:
-    """The span whose clause holds most of the question; the question's unit and year break ties."""
-    if not c.spans or question.kind in ("list", "compound"):
-        return None
-
-    def score(span: Span) -> tuple:
-        clause_ = clause(c.sentence, span)
-        unit = bool(question.unit) and span.unit.endswith(question.unit)
-        year = any(y in c.sentence[max(0, span.start - 12) : span.start] for y in question.years)
-        return (round(coverage(clause_, terms), 2) + 0.2 * unit + 0.2 * year, -span.start)
-
-    return max(c.spans, key=score)
 
 
 def _window(sentence: str, span: Span | None, terms: dict[str, float], limit: int) -> str:
@@ -73,7 +49,7 @@ def scope_of(c: Candidate) -> str:
     for text in (c.sentence, c.context):
         m = _PARTY.search(text)
         if m:
-            return re.sub(r"^.*?(?:、|和|与|及|由|在|是|为|的|了|对|向|将|把|同|推进|推动|依托|联合|支持)(?=[\u4e00-\u9fff])", "", m.group(0))
+            return ORG_PREFIX.sub("", m.group(0))
     return ""
 
 

@@ -58,7 +58,8 @@ CONFIDENCE_FEATURES: dict[str, Callable[[np.ndarray, list[Candidate], Signals], 
         margin,
         rival_share,
         *(_of_best(n) for n in ("similarity", "similarity_gap", "context_coverage", "clause_coverage", "key_term_missing",
-                                "required_missing", "measure_missing", "has_wanted_span", "english")),
+                                "heaviest_missing", "required_missing", "measure_missing", "year_conflict",
+                                "level_conflict", "party_named", "has_wanted_span", "english")),
     )
 }
 

@@ -15,11 +15,13 @@ import numpy as np
 
 from ..retrieval.hybrid import Hit
 from ..sentences import SentenceVectors, split_sentences
-from .compose import choose_span, cite, clause, compose, not_found
+from .compose import cite, compose, not_found
 from .confidence import confidence_vector
 from .features import Candidate, Signals, coverage, vector, wanted_spans
 from .question import Question
-from .ranker import AnswerModel
+from .ranker import AnswerModel, Logistic
+from .span_features import clause_of, span_vectors
+from .spans import Span
 from .required import required_terms
 from .types import Answer
 
@@ -36,7 +38,7 @@ class Evidence:
 
 
 def candidates(question: Question, evidence: list[Evidence], terms: dict[str, float], sentences: SentenceVectors,
-               query_vector: np.ndarray) -> list[Candidate]:
+               query_vector: np.ndarray, span_model: Logistic) -> list[Candidate]:
     """Each distinct sentence of the evidence once, with its similarity to the question and its best span."""
     found: dict[str, Candidate] = {}
     keys: list[str] = []
@@ -56,9 +58,19 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
     out = list(found.values())
     for c, sim in zip(out, sentences.similarity(query_vector, keys)):
         c.similarity = float(sim)
-        c.span = choose_span(c, question, terms)
-        c.clause = clause(c.sentence, c.span) if c.span else ""
+        c.span = choose_span(c, question, terms, span_model)
+        c.clause = clause_of(c.sentence, c.span) if c.span else ""
     return out
+
+
+def choose_span(c: Candidate, question: Question, terms: dict[str, float], span_model: Logistic) -> Span | None:
+    """The span the span model rates highest; none for a list or two-part question (the sentence answers)."""
+    if not c.spans or question.kind in ("list", "compound"):
+        return None
+    if len(c.spans) == 1:
+        return c.spans[0]
+    scores = span_model.probabilities(span_vectors(c.sentence, c.spans, question, terms, span_model.features))
+    return c.spans[int(np.argmax(scores))]
 
 
 def signals(question: Question, found: list[Candidate], terms: dict[str, float]) -> Signals:
@@ -85,7 +97,7 @@ class Ranked:
 
 def rank(question: Question, evidence: list[Evidence], terms: dict[str, float], sentences: SentenceVectors,
          query_vector: np.ndarray, model: AnswerModel) -> Ranked:
-    found = candidates(question, evidence, terms, sentences, query_vector)
+    found = candidates(question, evidence, terms, sentences, query_vector, model.span)
     sig = signals(question, found, terms)
     probs = model.ranker.probabilities([vector(c, sig, model.ranker.features) for c in found]) if found else np.zeros(0)
     order = np.argsort(-probs, kind="stable")

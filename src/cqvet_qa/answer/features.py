@@ -96,6 +96,17 @@ def coverage_gap(c: Candidate, s: Signals) -> float:
     return coverage(f"{c.context} {c.sentence}", s.terms) - s.max_coverage
 
 
+def heaviest_missing(c: Candidate, s: Signals) -> float:
+    """The weightiest question word the candidate lacks, against the weightiest of all (0: lacks none).
+
+    A near miss shares the question's words but one that narrows it (优秀, 哪个城市, a 2023 figure).
+    """
+    text = f"{c.context} {c.sentence}"
+    weights = [w for t, w in s.terms.items() if not t.startswith("∅")]
+    missing = [w for t, w in s.terms.items() if not t.startswith("∅") and t not in text]
+    return max(missing, default=0.0) / (max(weights, default=0.0) or 1.0)
+
+
 def key_term_missing(c: Candidate, s: Signals) -> float:
     return float(bool(s.key) and s.key not in f"{c.context} {c.sentence}")
 
@@ -174,6 +185,20 @@ def case_scope(c: Candidate, s: Signals) -> float:
     return float(c.case and not _names_a_party(s) and bool(_CITY.search(s.question.text) or s.question.lang == "en"))
 
 
+def party_named(c: Candidate, s: Signals) -> float:
+    """The school, district or company the question names stands in the sentence (1), is missing (-1), or none is named (0).
+
+    A name is matched by its tail ("重庆市渝北区" meets "渝北区"), as askers and the report
+    shorten names differently.
+    """
+    parties = [m.group(0) for m in _PARTY.finditer(s.question.text)]
+    if not parties:
+        return 0.0
+    text = f"{c.context} {c.sentence}"
+    found = all(any(p[i:] in text for i in range(max(1, len(p) - 2))) for p in parties)
+    return 1.0 if found else -1.0
+
+
 def in_case(c: Candidate, s: Signals) -> float:
     return float(c.case)
 
@@ -221,6 +246,24 @@ def best_coverage(c: Candidate, s: Signals) -> float:
     return s.max_coverage
 
 
+def _for_english(name: str) -> Callable[[Candidate, Signals], float]:
+    def feature(c: Candidate, s: Signals) -> float:
+        return FEATURES[name](c, s) if s.question.lang == "en" else 0.0
+
+    feature.__name__ = f"english_{name}"
+    feature.__doc__ = f"{name} for an English question: its words reach the report through a glossary, so meaning weighs more."
+    return feature
+
+
+def _span_for(kind: str) -> Callable[[Candidate, Signals], float]:
+    def feature(c: Candidate, s: Signals) -> float:
+        return float(s.question.kind == kind and bool(c.spans))
+
+    feature.__name__ = f"{kind}_span"
+    feature.__doc__ = f"A {kind} question meets a sentence holding such a span: how much that matters differs by kind."
+    return feature
+
+
 def _kind_feature(kind: str) -> Callable[[Candidate, Signals], float]:
     def feature(c: Candidate, s: Signals) -> float:
         return float(s.question.kind == kind)
@@ -248,6 +291,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         context_coverage,
         coverage_gap,
         key_term_missing,
+        heaviest_missing,
         required_missing,
         measure_missing,
         passage_rank,
@@ -260,6 +304,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         level_match,
         level_conflict,
         case_scope,
+        party_named,
         in_case,
         city_sentence,
         increase_asked,
@@ -271,8 +316,10 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         best_similarity,
         best_coverage,
         *(_kind_feature(k) for k in ("number", "rate", "date", "rank", "entity", "list")),
+        *(_span_for(k) for k in ("number", "rate", "date", "rank", "entity", "list")),
     )
 }
+FEATURES.update({f.__name__: f for f in (_for_english(n) for n in ("similarity_gap", "coverage_gap", "clause_coverage"))})
 
 
 def vector(c: Candidate, s: Signals, names: list[str]) -> list[float]:

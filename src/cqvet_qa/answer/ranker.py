@@ -1,6 +1,7 @@
 """The learned answer model, its weights kept as data.
 
-Two logistic models over named features: the ranker scores every candidate sentence of a
+Three logistic models over named features: the span model picks what a sentence's answer
+leads with (`span_features.SPAN_FEATURES`), the ranker scores every candidate sentence of a
 question (`features.FEATURES`), the confidence model judges the ranker's best one from how it
 stands among the rest (`confidence.CONFIDENCE_FEATURES`). Below the learned threshold the
 answer is declined. `data/answer_model.json` holds names, standardisation, weights and the
@@ -59,17 +60,19 @@ class Logistic:
 
 @dataclass(frozen=True)
 class AnswerModel:
+    span: Logistic  # scores the spans of a sentence: the answer leads with the best
     ranker: Logistic  # P(this sentence answers the question)
     confidence: Logistic  # P(the ranker's best sentence answers it)
     threshold: float  # the least confidence at which an answer is given
 
     def to_dict(self, **extra) -> dict:
-        return {"ranker": self.ranker.to_dict(), "confidence": self.confidence.to_dict(),
+        return {"span": self.span.to_dict(), "ranker": self.ranker.to_dict(), "confidence": self.confidence.to_dict(),
                 "threshold": round(self.threshold, 4), **extra}
 
     @classmethod
     def from_dict(cls, data: dict) -> "AnswerModel":
-        return cls(Logistic.from_dict(data["ranker"]), Logistic.from_dict(data["confidence"]), float(data["threshold"]))
+        parts = (Logistic.from_dict(data[k]) for k in ("span", "ranker", "confidence"))
+        return cls(*parts, float(data["threshold"]))
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ _ORGANISATION = re.compile(
     r"中心|有限责任公司|股份有限公司|有限公司|集团|研究院)"
 )
 _LATIN_ORGANISATION = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&.\-]*(?: [A-Z][A-Za-z0-9&.\-]*)* ?(?:集团|有限公司|公司)")  # "Diom 集团"
-_ORG_PREFIX = re.compile(r"^.*?(?:、|和|与|及|由|在|是|为|的|了|对|向|将|把|同|推进|推动|依托|联合|支持)(?=[\u4e00-\u9fff])")
+ORG_PREFIX = re.compile(r"^.*?(?:、|和|与|及|由|在|是|为|以|的|了|对|向|将|把|同|推进|推动|依托|联合|支持)(?=[\u4e00-\u9fff])")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
             if any(a < m.start() < b for a, b in names):
                 continue  # a number inside a name (《…816工程…》) counts nothing
             after = sentence[m.end() : m.end() + 1]
+            if not m.group(4) and after and after in "月日号时":
+                continue  # a date's month or day ("2023年12月"), not a count
             if after == "%" or (_year_like(m) and want_unit != "年") or (_year_like(m) and len(m.group(1)) == 4):
                 continue
             if after.isascii() and after.isalpha() and not m.group(4):
@@ -73,7 +75,7 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
         spans += [Span(m.group(1), m.start(1), m.end(1)) for m in _QUOTED.finditer(sentence)]
     if want_unit in ("", "school", "company"):
         for m in _ORGANISATION.finditer(sentence):
-            name = _ORG_PREFIX.sub("", m.group(0))
+            name = ORG_PREFIX.sub("", m.group(0))
             start = m.end() - len(name)
             if len(name) >= 4 and (not want_unit or _org_kind(name) == want_unit):
                 spans.append(Span(name, start, m.end()))
