@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .features import coverage
 from .question import HIGHER, SECONDARY, Question
 from .respectively import expand_levels, paired_item
 from .spans import Span
@@ -38,22 +39,17 @@ class SpanContext:
     terms: dict[str, float]
 
 
-def _coverage(text: str, terms: dict[str, float]) -> float:
-    total = sum(terms.values()) or 1.0
-    return sum(w for t, w in terms.items() if t in text) / total
-
-
 def _before(x: SpanContext, n: int) -> str:
     return x.sentence[max(0, x.span.start - n) : x.span.start]
 
 
-def clause_coverage(x: SpanContext) -> float:
-    return _coverage(x.clause, x.terms)
+def clausecoverage(x: SpanContext) -> float:
+    return coverage(x.clause, x.terms)
 
 
-def preceding_coverage(x: SpanContext) -> float:
+def precedingcoverage(x: SpanContext) -> float:
     """How much of the question the words just before the span hold: a figure follows what it counts."""
-    return _coverage(_before(x, 16), x.terms)
+    return coverage(_before(x, 16), x.terms)
 
 
 def heavy_term_distance(x: SpanContext) -> float:
