@@ -43,11 +43,11 @@ def _before(x: SpanContext, n: int) -> str:
     return x.sentence[max(0, x.span.start - n) : x.span.start]
 
 
-def clausecoverage(x: SpanContext) -> float:
+def clause_coverage(x: SpanContext) -> float:
     return coverage(x.clause, x.terms)
 
 
-def precedingcoverage(x: SpanContext) -> float:
+def preceding_coverage(x: SpanContext) -> float:
     """How much of the question the words just before the span hold: a figure follows what it counts."""
     return coverage(_before(x, 16), x.terms)
 
