@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the chat UI and HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
+    sub.add_parser("mcp", parents=[common], help="serve search and ask to AI assistants (Model Context Protocol over stdio)")
     return parser
 
 
@@ -243,6 +244,13 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_mcp(args, settings: Settings) -> int:
+    from .integrations.mcp_server import serve
+
+    serve(settings, rebuild=not args.no_rebuild)
+    return 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "search": cmd_search,
@@ -252,6 +260,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "docs": cmd_docs,
     "add": cmd_add,
+    "mcp": cmd_mcp,
 }
 
 if __name__ == "__main__":
