@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("-k", type=_positive_k, default=5)
     search.add_argument("--doc", help="search only this document (file name or title; see cqvet-qa docs)")
+    search.add_argument("--jsonl", action="store_true", help="print one JSON hit a line, for piping")
     evaluate = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a question file")
     evaluate.add_argument("--qa", type=Path, required=True, help="JSONL questions (format of the dev set)")
     evaluate.add_argument("-k", type=_positive_k, default=10, help="passages retrieved per question")
@@ -172,6 +173,10 @@ def cmd_search(args, settings: Settings) -> int:
         print(f"cqvet-qa: note: {cleaned.note}", file=sys.stderr)
     args.query = cleaned.text
     hits = _assistant(args, settings).search(args.query, k=args.k, doc=args.doc)
+    if args.jsonl:
+        for h in hits:
+            print(json.dumps(h.to_dict(), ensure_ascii=False))
+        return 0
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
         return 0
