@@ -13,12 +13,14 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 import cqvet_qa.assistant as assistant_module
 import cqvet_qa.embedding.model as model_module
+from cqvet_qa import Answer, Citation, Hit
 from cqvet_qa.cli import main
 from cqvet_qa.evaluation import first_hit_rank
 from cqvet_qa.settings import Settings
@@ -97,6 +99,23 @@ def test_bad_k_is_one_error_line(k, capsys):
     lines = error_lines(err)
     assert len(lines) == 1, err
     assert lines[0].startswith("cqvet-qa: error:") and "-k" in lines[0]
+
+
+def test_search_jsonl_prints_one_hit_a_line_with_the_hit_fields(shared_model, capsys):
+    code, out, err = run(["search", ACCEPTANCE_QUERY, "-k", "3", "--jsonl", "--no-rebuild"], capsys)
+    assert code == 0, err
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert [h["rank"] for h in hits] == [1, 2, 3]
+    assert all(list(h) == [f.name for f in fields(Hit)] for h in hits)
+
+
+def test_ask_json_keys_are_the_answer_fields(shared_model, capsys):
+    code, out, err = run(["ask", "2024年办学条件总体达标率是多少？", "--json", "--no-rebuild"], capsys)
+    assert code == 0, err
+    answer = json.loads(out)
+    assert list(answer) == [f.name for f in fields(Answer)]
+    assert answer["answered"] and "88.5%" in answer["text"] and answer["confidence"] > 0.5
+    assert all(list(c) == [f.name for f in fields(Citation)] for c in answer["citations"])
 
 
 def test_missing_corpus_folder_is_one_error_line(shared_model, capsys, tmp_path):

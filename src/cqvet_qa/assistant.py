@@ -36,7 +36,11 @@ MAX_K = 100
 
 
 class Assistant:
-    """Everything a caller needs: `search` now, `ask` once answers exist."""
+    """The report, searchable and answerable: `Assistant.load()`, then `search`, `ask` or `stream`.
+
+    Part of the public API (`from cqvet_qa import Assistant`). `search` gives `Hit`s, `ask` an
+    `Answer`; `documents()` lists what is indexed. Loading takes the model (a few seconds, once).
+    """
 
     def __init__(self, embedder: Embedder, searcher: Retriever, settings: Settings, sentences: SentenceVectors) -> None:
         self.embedder = embedder

@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("-k", type=_positive_k, default=5)
     search.add_argument("--doc", help="search only this document (file name or title; see cqvet-qa docs)")
+    search.add_argument("--jsonl", action="store_true", help="print one JSON hit a line, for piping")
     evaluate = sub.add_parser("eval", parents=[common], help="retrieval and answer metrics on a question file")
     evaluate.add_argument("--qa", type=Path, required=True, help="JSONL questions (format of the dev set)")
     evaluate.add_argument("-k", type=_positive_k, default=10, help="passages retrieved per question")
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the chat UI and HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
+    sub.add_parser("mcp", parents=[common], help="serve search and ask to AI assistants (Model Context Protocol over stdio)")
     return parser
 
 
@@ -172,6 +174,10 @@ def cmd_search(args, settings: Settings) -> int:
         print(f"cqvet-qa: note: {cleaned.note}", file=sys.stderr)
     args.query = cleaned.text
     hits = _assistant(args, settings).search(args.query, k=args.k, doc=args.doc)
+    if args.jsonl:
+        for h in hits:
+            print(json.dumps(h.to_dict(), ensure_ascii=False))
+        return 0
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
         return 0
@@ -249,6 +255,13 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_mcp(args, settings: Settings) -> int:
+    from .integrations.mcp_server import serve
+
+    serve(settings, rebuild=not args.no_rebuild)
+    return 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "search": cmd_search,
@@ -258,6 +271,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "docs": cmd_docs,
     "add": cmd_add,
+    "mcp": cmd_mcp,
 }
 
 if __name__ == "__main__":

@@ -22,13 +22,18 @@ if TYPE_CHECKING:
 
 @dataclass
 class Hit:
-    rank: int
-    score: float
-    text: str
-    doc: str
-    section: str
-    page: int
-    chunk_id: str
+    """One passage found by a search; part of the public API (`from cqvet_qa import Hit`).
+
+    Its field names are also the keys of `search --json`, the MCP `search` tool and the HTTP API.
+    """
+
+    rank: int  # 1 for the best passage, then 2, 3, ...
+    score: float  # the retriever's fused score: higher is better, comparable within one search only
+    text: str  # the passage as printed in the document (whole table rows, whole sentences)
+    doc: str  # the title of the document it comes from
+    section: str  # its heading path, e.g. "1 发展概况 › 1.2 办学能力"
+    page: int  # the page it starts on, as printed in the document (1 for formats without pages)
+    chunk_id: str  # a stable id of the passage within the index
 
     def to_dict(self) -> dict:
         return asdict(self)
