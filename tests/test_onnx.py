@@ -1,0 +1,69 @@
+"""The ONNX query path against sentence-transformers: the same vectors and the same rankings.
+
+Questions are encoded by onnxruntime on the model's ONNX export, passages at float32 by
+sentence-transformers; the two must agree at the same precision. At int8 both sides run the
+same int8 graph, so they agree by construction (checked here too).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cqvet_qa.assistant import WEIGHTS
+from cqvet_qa.embedding import model as model_module
+from cqvet_qa.embedding.onnx_encoder import OnnxEncoder
+from cqvet_qa.language import detect_language
+from cqvet_qa.retrieval.bm25 import longest_only
+from cqvet_qa.settings import REPO_ROOT
+
+MIN_COSINE = 0.999
+TOP = 10
+DEV_SETS = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", REPO_ROOT.parents[1] / "shared" / "eval" / "dev.jsonl"]
+
+
+@pytest.fixture(scope="module")
+def dev_questions() -> list[str]:
+    path = next((p for p in DEV_SETS if p.exists()), None)
+    if path is None:
+        pytest.skip("the dev set (shared/eval/dev.jsonl) is not beside the repo")
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def float32_pair(assistant):
+    """(ONNX float32 encoder, sentence-transformers float32 encoder) of the default model."""
+    embedder = assistant.embedder
+    onnx = OnnxEncoder(embedder._onnx_dir, "float32", model_module.QUERY_THREADS)
+    return onnx, model_module._SentenceTransformerEncoder(embedder._path)
+
+
+def test_float32_onnx_gives_the_vectors_of_sentence_transformers(float32_pair, dev_questions):
+    onnx, torch_model = float32_pair
+    for kind, texts in (("query", dev_questions), ("passage", dev_questions[:5])):
+        cosines = np.sum(onnx.encode(texts, kind) * torch_model.encode(texts, kind), axis=1)
+        assert cosines.min() >= MIN_COSINE, (kind, float(cosines.min()))
+
+
+def test_float32_onnx_ranks_the_dev_questions_as_sentence_transformers(float32_pair, dev_questions, assistant):
+    onnx, torch_model = float32_pair
+    for question in dev_questions:
+        terms = longest_only(assistant.query_terms(question))
+        weights = WEIGHTS[detect_language(question)]
+        tops = [
+            [h.chunk_id for h in assistant.searcher.search(encoder.encode([question], "query")[0], terms, TOP, weights)]
+            for encoder in (onnx, torch_model)
+        ]
+        assert tops[0] == tops[1], question
+
+
+def test_int8_queries_and_passages_share_one_graph(assistant):
+    """A passage embedded by a build and the same text asked as a question differ only by the prompt."""
+    embedder = assistant.embedder
+    assert embedder.info.precision == "int8"
+    text = "2024年职业学校办学条件总体达标率"
+    built = embedder.encode_passages([text])[0]
+    direct = embedder._queries.encode([text], "passage")[0]
+    assert np.array_equal(built, direct)
