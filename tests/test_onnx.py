@@ -7,8 +7,6 @@ same int8 graph, so they agree by construction (checked here too).
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -17,20 +15,9 @@ from cqvet_qa.embedding import model as model_module
 from cqvet_qa.embedding.onnx_encoder import OnnxEncoder
 from cqvet_qa.language import detect_language
 from cqvet_qa.retrieval.bm25 import longest_only
-from cqvet_qa.settings import REPO_ROOT
 
 MIN_COSINE = 0.999
 TOP = 10
-DEV_SETS = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", REPO_ROOT.parents[1] / "shared" / "eval" / "dev.jsonl"]
-
-
-@pytest.fixture(scope="module")
-def dev_questions() -> list[str]:
-    path = next((p for p in DEV_SETS if p.exists()), None)
-    if path is None:
-        pytest.skip("the dev set (shared/eval/dev.jsonl) is not beside the repo")
-    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
 
 @pytest.fixture(scope="module")
 def float32_pair(assistant):

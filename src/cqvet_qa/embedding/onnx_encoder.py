@@ -6,6 +6,7 @@ This is what keeps a lookup quick: these two import in about 0.2 s, where senten
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from .onnx_export import FLOAT32_FILE, INT8_FILE, TOKENIZER_FILE, read_config
+from .unigram import LEAN_FILE, LeanUnigram
 
 GRAPH_FILES = {"int8": INT8_FILE, "float32": FLOAT32_FILE}
 
@@ -20,8 +22,9 @@ GRAPH_FILES = {"int8": INT8_FILE, "float32": FLOAT32_FILE}
 class OnnxEncoder:
     """An export's graph in onnxruntime, with the tokenizer and prompts it was exported with.
 
-    The tokenizer is loaded once and never reconfigured (it costs 0.45 s and about 250 MB for
-    e5's 250k pieces), so token counts, queries and a build's passages share it across threads.
+    Text goes through the lean tokenizer when the export has one (unigram.py), else through
+    `tokenizers`, loaded only then: for e5's 250k pieces it costs 0.45 s and about 250 MB. It is
+    loaded once and never reconfigured, so queries and a build's passages share it across threads.
     """
 
     def __init__(self, directory: Path, precision: str, threads: int) -> None:
@@ -31,13 +34,20 @@ class OnnxEncoder:
         self.dim = int(config["dim"])
         self.max_seq_length = int(config["max_seq_length"])
         self._prompts = config["prompts"]
-        self._graph = Path(directory) / GRAPH_FILES[precision]
-        self._tokenizer = Tokenizer.from_file(str(Path(directory) / TOKENIZER_FILE))
-        self._tokenizer.no_truncation()  # truncated per call instead (see _ids)
-        self._tokenizer.no_padding()
-        self._tokenizer.encode_special_tokens = bool(config["encode_special_tokens"])
-        self._room = self.max_seq_length - self._tokenizer.num_special_tokens_to_add(False)
+        self._directory = Path(directory)
+        self._graph = self._directory / GRAPH_FILES[precision]
+        self._encode_special_tokens = bool(config["encode_special_tokens"])
+        lean = self._directory / LEAN_FILE
+        self._lean = LeanUnigram(lean) if lean.exists() else None
         self._session = self._new_session(threads)
+
+    @cached_property
+    def _tokenizer(self) -> Tokenizer:
+        tokenizer = Tokenizer.from_file(str(self._directory / TOKENIZER_FILE))
+        tokenizer.no_truncation()  # truncated per call instead (see _ids)
+        tokenizer.no_padding()
+        tokenizer.encode_special_tokens = self._encode_special_tokens
+        return tokenizer
 
     def _new_session(self, threads: int) -> ort.InferenceSession:
         options = ort.SessionOptions()
@@ -47,10 +57,15 @@ class OnnxEncoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(str(self._graph), options, providers=["CPUExecutionProvider"])
 
-    def _ids(self, text: str, kind: str) -> list[int]:
-        """Token ids cut to the model's limit as sentence-transformers cuts them: the text, not its special tokens."""
-        encoding = self._tokenizer.encode(self._prompts.get(kind, "") + text, add_special_tokens=False)
-        encoding.truncate(self._room)
+    def _ids(self, text: str, kind: str, truncate: bool = True) -> list[int]:
+        """Token ids, cut to the model's limit as sentence-transformers cuts them: the text, not its special tokens."""
+        text = self._prompts.get(kind, "") + text
+        limit = self.max_seq_length if truncate else None
+        if self._lean is not None and (ids := self._lean.ids(text, limit)) is not None:
+            return ids
+        encoding = self._tokenizer.encode(text, add_special_tokens=False)
+        if truncate:
+            encoding.truncate(self.max_seq_length - self._tokenizer.num_special_tokens_to_add(False))
         return self._tokenizer.post_process(encoding).ids
 
     def encode(self, texts: list[str], kind: str, threads: int | None = None) -> np.ndarray:
@@ -69,4 +84,4 @@ class OnnxEncoder:
 
     def token_count(self, text: str, kind: str = "passage") -> int:
         """Tokens the model sees for a text, prompt and special tokens included (not truncated)."""
-        return len(self._tokenizer.encode(self._prompts.get(kind, "") + text).ids)
+        return len(self._ids(text, kind, truncate=False))

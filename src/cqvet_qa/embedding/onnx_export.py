@@ -3,7 +3,8 @@
 The graph holds the transformer, the model's pooling (mean or CLS) and the L2 normalisation, so
 onnxruntime returns the finished vector. Beside it goes an int8 copy made with onnxruntime's
 dynamic quantisation, the tokenizer sentence-transformers uses (as `tokenizer.json`) and
-`encoder.json` (prompts, token limit, dimension). Everything is written into a temporary sibling
+`encoder.json` (prompts, token limit, dimension), and for e5_convert's tokenizer the tables of
+its lean twin (unigram.py). Everything is written into a temporary sibling
 and renamed into place, so a reader never sees half an export; torch, sentence-transformers and
 the quantiser are imported only here, when an export is made.
 """
@@ -19,7 +20,9 @@ import uuid
 import warnings
 from pathlib import Path
 
-EXPORT_VERSION = "1"
+from .unigram import LEAN_FILE, compile_lean
+
+EXPORT_VERSION = "2"  # 2: adds the lean tokenizer tables (unigram.py)
 FLOAT32_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -79,7 +82,7 @@ def _export_graph(model_path: Path, out: Path) -> dict:
     """The float32 graph and tokenizer in `out`; returns what the encoder needs to know."""
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Normalize, Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
     model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True).eval()
     modules = list(model)
@@ -93,6 +96,8 @@ def _export_graph(model_path: Path, out: Path) -> dict:
     if tokenizer is None:
         raise NotExportable("its tokenizer has no tokenizers.Tokenizer behind it")
     tokenizer.save(str(out / TOKENIZER_FILE))
+    encode_special_tokens = bool(getattr(tokenizer, "encode_special_tokens", False))
+    compile_lean(out / TOKENIZER_FILE, out / LEAN_FILE, encode_special_tokens)
 
     graph = _pooled(modules[0].auto_model, mode).eval()
     sample = model.tokenizer(["query: 样例"], return_tensors="pt")
@@ -113,7 +118,7 @@ def _export_graph(model_path: Path, out: Path) -> dict:
         "prompts": dict(model.prompts or {}),
         "max_seq_length": int(model.max_seq_length),
         "dim": int(model.get_embedding_dimension()),
-        "encode_special_tokens": bool(getattr(tokenizer, "encode_special_tokens", False)),
+        "encode_special_tokens": encode_special_tokens,
     }
 
 
