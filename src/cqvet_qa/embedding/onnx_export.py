@@ -4,9 +4,10 @@ The graph holds the transformer, the model's pooling (mean or CLS) and the L2 no
 onnxruntime returns the finished vector. Beside it goes an int8 copy made with onnxruntime's
 dynamic quantisation, the tokenizer sentence-transformers uses (as `tokenizer.json`) and
 `encoder.json` (prompts, token limit, dimension), and for e5_convert's tokenizer the tables of
-its lean twin (unigram.py). Everything is written into a temporary sibling
-and renamed into place, so a reader never sees half an export; torch, sentence-transformers and
-the quantiser are imported only here, when an export is made.
+its lean twin (unigram.py). Each graph keeps its weights in a `.data` file beside it, which
+onnxruntime maps rather than copies. Everything is written into a temporary sibling and renamed
+into place, so a reader never sees half an export; torch, sentence-transformers and the
+quantiser are imported only here, when an export is made.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from pathlib import Path
 
 from .unigram import LEAN_FILE, compile_lean
 
-EXPORT_VERSION = "2"  # 2: adds the lean tokenizer tables (unigram.py)
+EXPORT_VERSION = "3"  # 2: the lean tokenizer tables (unigram.py); 3: weights beside the graphs
 FLOAT32_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
 OPSET = 17
+WEIGHTS_INLINE_BELOW = 1024  # bytes: smaller tensors stay in the graph file
 POOLING_MODES = ("mean", "cls")
 # Per-channel weight scales: on the dev set (61 questions) per-tensor int8 lost 0.010 MRR against
 # today's index (0.931 vs 0.941), per-channel keeps it (0.940, hit@5 1.0 both).
@@ -56,7 +58,16 @@ def ensure_export(model_path: Path, directory: Path) -> Path:
     if read_config(directory) is None:
         print("Exporting the embedding model to ONNX (one-off, ~20 s)…", file=sys.stderr, flush=True)
         export(model_path, directory)
+        _remove_older_exports(directory)
     return directory
+
+
+def _remove_older_exports(directory: Path) -> None:
+    """Exports of the same model files by an older EXPORT_VERSION: about 600 MB each."""
+    stem = directory.name.rsplit("-v", 1)[0]
+    for old in directory.parent.glob(f"{stem}-v*"):
+        if old != directory:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def export(model_path: Path, directory: Path) -> None:
@@ -68,6 +79,8 @@ def export(model_path: Path, directory: Path) -> None:
     try:
         config = _export_graph(model_path, tmp)
         _quantize(tmp / FLOAT32_FILE, tmp / INT8_FILE)
+        for graph in (FLOAT32_FILE, INT8_FILE):
+            _weights_beside(tmp / graph)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
         try:
             os.rename(tmp, directory)
@@ -141,6 +154,19 @@ def _pooled(transformer, mode: str):
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
     return Pooled()
+
+
+def _weights_beside(graph: Path) -> None:
+    """Move the weights into GRAPH.data, which onnxruntime maps from disk instead of copying.
+
+    Measured on the int8 graph: a session loads in 0.09 s instead of 0.23 and adds 44 MB to the
+    process instead of 156 (only the embedding rows a text uses are read), at the same speed.
+    """
+    import onnx
+
+    model = onnx.load(str(graph))
+    onnx.save_model(model, str(graph), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=graph.name + ".data", size_threshold=WEIGHTS_INLINE_BELOW)
 
 
 def _quantize(source: Path, target: Path) -> None:
