@@ -7,6 +7,9 @@ same int8 graph, so they agree by construction (checked here too).
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
@@ -15,6 +18,7 @@ from cqvet_qa.embedding import model as model_module
 from cqvet_qa.embedding.onnx_encoder import OnnxEncoder
 from cqvet_qa.language import detect_language
 from cqvet_qa.retrieval.bm25 import longest_only
+from cqvet_qa.settings import Settings
 
 MIN_COSINE = 0.999
 TOP = 10
@@ -54,3 +58,20 @@ def test_int8_queries_and_passages_share_one_graph(assistant):
     built = embedder.encode_passages([text])[0]
     direct = embedder._queries.encode([text], "passage")[0]
     assert np.array_equal(built, direct)
+
+
+def test_a_model_that_cannot_be_exported_runs_on_sentence_transformers(assistant, tmp_path, caplog):
+    """Max pooling has no ONNX graph here: such a --model is used at float32 through sentence-transformers."""
+    source = assistant.embedder._path
+    user_model = tmp_path / "max-pooled"
+    shutil.copytree(source, user_model, ignore=shutil.ignore_patterns("model.safetensors"))
+    (user_model / "model.safetensors").symlink_to(source / "model.safetensors")
+    pooling = user_model / "1_Pooling" / "config.json"
+    pooling.write_text(json.dumps({**json.loads(pooling.read_text()), "pooling_mode": "max"}))
+    settings = Settings.from_env(model=str(user_model)).with_overrides(cache=tmp_path / "cache")
+    with caplog.at_level("WARNING", logger="cqvet_qa"):
+        embedder = model_module.Embedder(settings)
+    assert "runs on sentence-transformers at float32" in caplog.text
+    assert embedder.info.precision == "float32"
+    vector = embedder.encode_query("鲁班工坊")
+    assert vector.shape == (embedder.info.dim,) and abs(float(np.linalg.norm(vector)) - 1) < 1e-5
