@@ -26,7 +26,8 @@ NAIVE_COLD_CODE = """
 import sys
 from sentence_transformers import SentenceTransformer
 from cqvet_qa.embedding.model import resolve_model
-model = SentenceTransformer(str(resolve_model(sys.argv[1] or None)[1]), device="cpu", local_files_only=True)
+from cqvet_qa.settings import Settings
+model = SentenceTransformer(str(resolve_model(Settings.from_env(model=sys.argv[1] or None))[1]), device="cpu", local_files_only=True)
 print(model.encode(["query: " + sys.argv[2]], normalize_embeddings=True)[0][:3])
 """
 

@@ -13,11 +13,8 @@ import shutil
 import numpy as np
 import pytest
 
-from cqvet_qa.assistant import WEIGHTS
 from cqvet_qa.embedding import model as model_module
 from cqvet_qa.embedding.onnx_encoder import OnnxEncoder
-from cqvet_qa.language import detect_language
-from cqvet_qa.retrieval.bm25 import longest_only
 from cqvet_qa.settings import Settings
 
 MIN_COSINE = 0.999
@@ -41,10 +38,8 @@ def test_float32_onnx_gives_the_vectors_of_sentence_transformers(float32_pair, d
 def test_float32_onnx_ranks_the_dev_questions_as_sentence_transformers(float32_pair, dev_questions, assistant):
     onnx, torch_model = float32_pair
     for question in dev_questions:
-        terms = longest_only(assistant.query_terms(question))
-        weights = WEIGHTS[detect_language(question)]
         tops = [
-            [h.chunk_id for h in assistant.searcher.search(encoder.encode([question], "query")[0], terms, TOP, weights)]
+            [h.chunk_id for h in assistant.searcher.search(question, encoder.encode([question], "query")[0], TOP)]
             for encoder in (onnx, torch_model)
         ]
         assert tops[0] == tops[1], question
