@@ -9,6 +9,7 @@ serves a small index of two documents (for the document filter), with the same m
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from contextlib import contextmanager
@@ -18,8 +19,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 
 from cqvet_qa.assistant import Assistant
-from repo_data import CORPUS, INDEX
+from repo_data import CORPUS, INDEX, REPO
 from school_reports import SCHOOL_REPORTS, write_corpus
+
+# shared/ lies beside the repo (a CI clone) or beside its worktree folder.
+DEV_SETS = [REPO.parent / "shared" / "eval" / "dev.jsonl", REPO.parents[1] / "shared" / "eval" / "dev.jsonl"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,6 +37,15 @@ def repo_data_settings():
 @pytest.fixture(scope="session")
 def assistant() -> Assistant:
     return Assistant.load(corpus=CORPUS, index=INDEX)
+
+
+@pytest.fixture(scope="session")
+def dev_questions() -> list[str]:
+    """The questions of the dev set; the test is skipped where shared/ is not beside the repo."""
+    path = next((p for p in DEV_SETS if p.exists()), None)
+    if path is None:
+        pytest.skip("the dev set (shared/eval/dev.jsonl) is not beside the repo")
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @contextmanager

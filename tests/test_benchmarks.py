@@ -48,6 +48,7 @@ QUESTIONS = [
 KEYS = {
     "hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy", "build_s", "search_p50_ms", "search_p95_ms",
     "ask_p50_ms", "ask_p95_ms", "cold_start_s", "peak_rss_mb",
+    "cli_ask_cold_s", "cli_search_cold_s", "serve_first_answer_s", "serve_peak_rss_mb",
 }
 
 
@@ -88,6 +89,9 @@ def test_every_pipeline_has_every_key_with_sane_values(result):
     assert 0.0 <= product["answer_accuracy"] <= 1.0
     assert product["ask_p50_ms"] > 0 and product["ask_p95_ms"] >= product["ask_p50_ms"]
     assert product["cold_start_s"] > 0
+    for key in ("cli_ask_cold_s", "cli_search_cold_s", "serve_first_answer_s", "serve_peak_rss_mb"):
+        assert product[key] > 0, key
+    assert pipelines["naive"]["cli_search_cold_s"] > 0  # its query path launched cold, for comparison
     for peer in ("naive", "bm25"):  # figures that do not apply to the peers are null
         for key in ("answer_accuracy", "ask_p50_ms", "ask_p95_ms", "cold_start_s"):
             assert pipelines[peer][key] is None

@@ -162,8 +162,7 @@ def test_model_json_describes_the_model(shared_model, capsys):
 def test_float32_is_one_setting_away_and_needs_its_own_index(shared_model, monkeypatch):
     from cqvet_qa.embedding import model
 
-    quantized = [m for m in shared_model.model.modules() if type(m).__module__.startswith("torch.ao.nn.quantized")]
-    assert quantized  # the default runs its Linear layers in int8
+    assert shared_model.info.precision == "int8"  # the default: the int8 ONNX graph
     int8 = model.resolve_model(Settings.from_env())[2]
     monkeypatch.setenv("CQVET_EMBED_INT8", "0")
     assert model.precision(Settings.from_env()) == "float32"

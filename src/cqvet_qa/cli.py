@@ -1,26 +1,30 @@
-"""`cqvet-qa`: a thin command line over the Python API.
+"""`cqvet-qa`: a thin command line over the Python API, used like grep or rg.
 
-User errors end with one line on stderr and a non-zero exit, never a traceback.
+Exit status 0 when it answers, 1 when the report does not (as grep finding nothing), 2 on an
+error: one line on stderr, never a traceback. Each command imports only what it needs, so a
+lookup starts without torch, gradio or the build's libraries.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import sys
 import textwrap
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
-from .corpus.loader import CorpusError
-from .embedding.model import ModelNotFound
-from .index_store import IndexUnusable
+from . import __version__
 from .inputs import InvalidQuestion, clean_question
-from .retrieval.base import UnknownDocument
-from .retrieval.registry import UnknownRetriever
 from .settings import Settings
 
+EXIT_NO_ANSWER = 1
 EXIT_USAGE = 2
+WRAP_WIDTH = 60  # characters per line of a passage on a terminal (CJK takes two columns each)
+STDIN = "-"
 
 
 class UserError(Exception):
@@ -53,11 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print JSON")
 
     parser = _Parser(prog="cqvet-qa", description="Ask the Chongqing vocational education quality report (2024).")
+    parser.add_argument("--version", action="version", version=f"cqvet-qa {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", parents=[common], help="build the index (only if stale, unless --force)")
     build.add_argument("--force", action="store_true", help="rebuild even if the index is current")
     search = sub.add_parser("search", parents=[common], help="hybrid search for passages")
-    search.add_argument("query")
+    search.add_argument("query", help="the query; - reads it from standard input")
     search.add_argument("-k", type=_positive_k, default=5)
     search.add_argument("--doc", help="search only this document (file name or title; see cqvet-qa docs)")
     search.add_argument("--jsonl", action="store_true", help="print one JSON hit a line, for piping")
@@ -67,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--explain", action="store_true", help="under each wrong answer, its candidates and each feature's share")
     sub.add_parser("model", parents=[common], help="show the embedding model in use")
     ask = sub.add_parser("ask", parents=[common], help="a short answer with its citations")
-    ask.add_argument("question")
+    ask.add_argument("question", help="the question; - reads it from standard input")
     ask.add_argument("-k", type=_positive_k, default=5, help="passages to answer from")
     ask.add_argument("--doc", help="answer from this document only (file name or title)")
     sub.add_parser("docs", parents=[common], help="list the indexed documents")
@@ -82,27 +87,91 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        print(f"cqvet-qa: error: {_unknown_command(argv[0])} (see cqvet-qa --help)", file=sys.stderr)
+        return EXIT_USAGE
     args = _parser().parse_args(argv)
     settings = Settings.from_env(corpus=args.corpus, index=args.index, model=args.model)
     try:
         return COMMANDS[args.command](args, settings)
-    except (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, UnknownRetriever, OSError) as exc:
-        print(f"cqvet-qa: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a bug, not a usage error: still one line (CQVET_DEBUG=1 shows the traceback)
-        if settings.debug:
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            print(f"cqvet-qa: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if settings.debug:  # a bug: still one line unless asked (and 2, as grep on any error)
             raise
         message = " ".join(str(exc).split())
         print(f"cqvet-qa: error: unexpected {type(exc).__name__}: {message} (CQVET_DEBUG=1 shows details)", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
+
+
+def _unknown_command(name: str) -> str:
+    close = difflib.get_close_matches(name, COMMANDS, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; commands: {', '.join(COMMANDS)}"
+    return f"unknown command '{name}'{hint}"
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors a user can cause, imported only once something has failed (their modules are heavy)."""
+    from .corpus.loader import CorpusError
+    from .embedding.model import ModelNotFound
+    from .index_store import IndexUnusable
+    from .retrieval.base import UnknownDocument
+    from .retrieval.registry import UnknownRetriever
+
+    return (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, UnknownRetriever, OSError)
+
+
+@contextmanager
+def _status(message: str, delay: float):
+    """`message` on stderr if the block is still running after `delay` seconds; erased after on a terminal."""
+    terminal = sys.stderr.isatty()
+    shown = threading.Event()
+
+    def show() -> None:
+        sys.stderr.write(f"cqvet-qa: {message}" + ("" if terminal else "\n"))
+        sys.stderr.flush()
+        shown.set()
+
+    timer = threading.Timer(delay, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+        if shown.is_set() and terminal:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def _assistant(args, settings: Settings):
     from .assistant import Assistant
 
-    return Assistant.load(settings=settings, rebuild=not args.no_rebuild, progress=not args.json)
+    with _status("loading the model and the index…", settings.status_after):
+        return Assistant.load(settings=settings, rebuild=not args.no_rebuild, progress=not args.json)
+
+
+def _refuse_unknown_document(args, settings: Settings) -> None:
+    """An unknown --doc is refused from the index manifest, before the model and the index load.
+
+    Without a readable manifest (no index yet) the name is checked after the build instead.
+    """
+    if not args.doc:
+        return
+    from .index_store import IndexUnusable, current_manifest
+    from .retrieval.base import UnknownDocument, document_names
+
+    try:
+        infos = current_manifest(settings.index).infos()
+    except IndexUnusable:
+        return
+    if not any(args.doc.strip().casefold() in document_names(i.doc_id, i.title) for i in infos if i.passages):
+        raise UnknownDocument(f"no indexed document is called {args.doc!r} (cqvet-qa docs lists them)")
 
 
 def _print_json(data) -> None:
@@ -168,11 +237,17 @@ def _question(text: str, what: str = "question"):
         raise UserError(f"the {what} is empty") from None
 
 
+def _argument_text(value: str) -> str:
+    """A question or query as given, or read from standard input when it is -."""
+    return sys.stdin.read() if value == STDIN else value
+
+
 def cmd_search(args, settings: Settings) -> int:
-    cleaned = _question(args.query, "query")
+    cleaned = _question(_argument_text(args.query), "query")
     if cleaned.note:
         print(f"cqvet-qa: note: {cleaned.note}", file=sys.stderr)
     args.query = cleaned.text
+    _refuse_unknown_document(args, settings)
     hits = _assistant(args, settings).search(args.query, k=args.k, doc=args.doc)
     if args.jsonl:
         for h in hits:
@@ -180,11 +255,12 @@ def cmd_search(args, settings: Settings) -> int:
         return 0
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
-        return 0
-    for h in hits:
-        print(f"[{h.rank}] score {h.score:.3f} · {h.section} · p.{h.page}")
-        print(textwrap.indent(textwrap.fill(h.text, width=60), "    "))
-    return 0
+    else:
+        wrap = sys.stdout.isatty()  # piped output keeps each passage's own lines, for grep and friends
+        for h in hits:
+            print(f"[{h.rank}] score {h.score:.3f} · {h.section} · p.{h.page}")
+            print(textwrap.indent(textwrap.fill(h.text, width=WRAP_WIDTH) if wrap else h.text, "    "))
+    return 0 if hits else EXIT_NO_ANSWER
 
 
 def cmd_eval(args, settings: Settings) -> int:
@@ -235,17 +311,19 @@ def cmd_model(args, settings: Settings) -> int:
 
 
 def cmd_ask(args, settings: Settings) -> int:
+    args.question = _argument_text(args.question)
     _question(args.question)  # an empty one is refused before the model loads; ask() cleans it and notes a cut
+    _refuse_unknown_document(args, settings)
     answer = _assistant(args, settings).ask(args.question, k=args.k, doc=args.doc)
     if args.json:
         _print_json(answer.to_dict())
-        return 0
-    if answer.note:
-        print(f"({answer.note})")
-    print(answer.text)
-    for n, c in enumerate(answer.citations, start=1):
-        print(f"  [{n}] {c.section} · p.{c.page}\n      “{c.quote}”")
-    return 0
+    else:
+        if answer.note:
+            print(f"({answer.note})")
+        print(answer.text)
+        for n, c in enumerate(answer.citations, start=1):
+            print(f"  [{n}] {c.section} · p.{c.page}\n      “{c.quote}”")
+    return 0 if answer.answered else EXIT_NO_ANSWER
 
 
 def cmd_serve(args, settings: Settings) -> int:

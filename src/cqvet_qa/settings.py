@@ -80,6 +80,7 @@ class Settings:
     feedback: Path = Path("feedback.jsonl")  # likes and dislikes from the chat
     llm: LLMSettings | None = None  # optional LLM answers
     debug: bool = False  # unexpected errors show their traceback
+    status_after: float = 1.0  # seconds a command line loads before it says so on stderr (a wait is not a hang)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -96,6 +97,7 @@ class Settings:
             "feedback": env.get("CQVET_FEEDBACK"),
             "llm": LLMSettings.from_env(env),
             "debug": bool(env.get("CQVET_DEBUG")),
+            "status_after": float(env["CQVET_STATUS_DELAY"]) if env.get("CQVET_STATUS_DELAY") else None,
         }
         return cls().with_overrides(**from_env).with_overrides(**overrides)
 

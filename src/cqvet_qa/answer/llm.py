@@ -25,13 +25,15 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ..language import detect_language
 from ..retrieval.base import Hit
 from ..settings import LLMSettings
 from .types import MAX_ANSWER_CHARS, Answer, Citation
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("cqvet_qa")
 
@@ -72,6 +74,8 @@ class LLMError(Exception):
 
 def stream_llm_answer(settings: LLMSettings, question: str, hits: list[Hit], fallback: Answer) -> Iterator[Answer]:
     """Yield the LLM answer as it grows; the last one is final (or the fallback with a note on failure)."""
+    import httpx  # only when an LLM is configured: a lookup without one never loads the HTTP client
+
     passages = hits[:MAX_PASSAGES]
     if not passages:
         yield fallback  # nothing to answer from: the extractive path already says so
@@ -121,6 +125,8 @@ def _messages(question: str, passages: list[Hit]) -> list[dict]:
 
 def _stream_text(settings: LLMSettings, messages: list[dict]) -> Iterator[str]:
     """POST the chat request and yield the visible answer text each time it grows."""
+    import httpx
+
     headers = {"Accept": "text/event-stream"}
     if settings.api_key:
         headers["Authorization"] = f"Bearer {settings.api_key}"

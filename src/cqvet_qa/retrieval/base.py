@@ -43,6 +43,11 @@ class UnknownDocument(LookupError):
     """A search was kept to a document the index does not hold."""
 
 
+def document_names(doc_id: str, title: str) -> set[str]:
+    """Every name a user may give a document, casefolded: file name, file name without suffix, title."""
+    return {name.casefold() for name in (doc_id, doc_id.rsplit(".", 1)[0], title)}
+
+
 class Retriever(Protocol):
     passages: list[Passage]  # every indexed passage, in index order
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..language import detect_language
 from ..passages import Passage
-from .base import Hit, UnknownDocument
+from .base import Hit, UnknownDocument, document_names
 from .bm25 import BM25Index, longest_only
 from .dense import DenseIndex
 from .synonyms import formalise
@@ -63,11 +63,11 @@ def overlaps(a: Passage, b: Passage) -> bool:
 
 
 def _rows_by_name(passages: list[Passage]) -> dict[str, np.ndarray]:
-    """Passage ids of each document under every name a user may give it: file name, stem, title."""
+    """Passage ids of each document under every name a user may give it (document_names)."""
     rows: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
-        for name in {p.doc_id, p.doc_id.rsplit(".", 1)[0], p.doc}:
-            rows.setdefault(name.casefold(), []).append(i)
+        for name in document_names(p.doc_id, p.doc):
+            rows.setdefault(name, []).append(i)
     return {name: np.asarray(ids, dtype=np.int64) for name, ids in rows.items()}
 
 
