@@ -250,7 +250,7 @@ def test_cli_survives_undecodable_argv(shared_model, capsys):
 
 def test_cli_cuts_a_100k_question_and_says_so(shared_model, capsys):
     code, out, err = cli(["ask", LONG, "--json", "--no-rebuild"], capsys)
-    assert code == 0, err
+    assert code in (0, 1), err  # 1: answered "not in the report", as grep says "no match"
     data = json.loads(out)
     assert "100,008" in data["note"] and len(data["question"]) <= MAX_QUESTION_CHARS
 

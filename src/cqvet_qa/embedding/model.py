@@ -209,13 +209,16 @@ class Embedder:
         return _SentenceTransformerEncoder(self._path)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        if self.info.precision == "float32":
-            return self._torch_model.encode_passages(texts, progress)
-        return self._queries.encode(texts, "passage", threads=BUILD_THREADS)
+        return self._encode_build(texts, progress)
 
     def encode_sentences(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """The answerer's sentences, embedded as passages are (the questions meet both)."""
-        return self.encode_passages(texts, progress)
+        return self._encode_build(texts, progress)
+
+    def _encode_build(self, texts: list[str], progress: bool) -> np.ndarray:
+        if self.info.precision == "float32":
+            return self._torch_model.encode_passages(texts, progress)
+        return self._queries.encode(texts, "passage", threads=BUILD_THREADS)
 
     def encode_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text)
