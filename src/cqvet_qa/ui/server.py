@@ -9,6 +9,9 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
 from .layout import build_app
 from .uploads import MAX_UPLOAD_MB
 
@@ -34,9 +37,18 @@ SAFE_LAUNCH = {
 UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/upload_progress")
 
 
+def _not_found(request) -> PlainTextResponse:
+    return PlainTextResponse("Not Found", status_code=404)
+
+
 def drop_upload_routes(app) -> None:
-    """Without --allow-upload the server has no upload route at all, not just one that refuses."""
-    app.router.routes = [r for r in app.router.routes if getattr(r, "path", "") not in UPLOAD_ROUTES]
+    """Without --allow-upload the upload paths are Not Found, not just a size refusal.
+
+    Gradio's own routes sit in a router FastAPI includes lazily; routes put first in the app
+    match first, so these shadow them (max_file_size 0 still stands behind).
+    """
+    for path in UPLOAD_ROUTES:
+        app.router.routes.insert(0, Route(path, _not_found, methods=["GET", "POST", "PUT"]))
 
 
 def start(
