@@ -1,4 +1,4 @@
-"""Safe by default: this machine only, no share link, no file read through the HTTP server, no uploads.
+"""Safe by default: this machine only, no share link, no file read through the HTTP server, no upload route.
 
 The app is started with `ui.server.start` (what `cqvet-qa serve` runs) while GRADIO_* variables
 that would widen it are set, to show they do not.
@@ -97,14 +97,16 @@ def test_no_arbitrary_file_can_be_read(served, path):
     assert "root:x:" not in response.text and "secret" not in response.text
 
 
-def test_uploads_are_refused(served):
+def test_there_is_no_upload_route_without_allow_upload(served):
     _, url, _ = served
+    assert _parser().parse_args(["serve"]).allow_upload is False
     response = httpx.post(
         url + "gradio_api/upload",
         files={"files": ("page.html", b"<script>alert(document.cookie)</script>", "text/html")},
         timeout=30,
     )
-    assert response.status_code in (400, 403, 413), (response.status_code, response.text[:200])
+    assert response.status_code == 404, (response.status_code, response.text[:200])
+    assert httpx.get(url + "gradio_api/upload_progress", timeout=30).status_code == 404
 
 
 def test_no_open_proxy_or_code_editor(served):

@@ -106,6 +106,19 @@ class Assistant:
         k = max(1, min(int(k), MAX_K))
         return self.searcher.search(query, self.embedder.encode_query(query), k, doc=doc)
 
+    def add(self, files: list[Path], progress: bool = False) -> tuple[list[str], BuildReport]:
+        """Copy documents into the corpus, index them with this model and answer from them from now on.
+
+        For a running app (the chat's uploads): the model already in memory embeds the new
+        passages, then the new index replaces the old one in a single step.
+        """
+        copied = add_files(files, self.corpus)
+        split = SplitSettings(max_tokens=self.embedder.info.max_seq_length)
+        report = build_index(self.corpus, self.index, self.embedder, split, progress=progress)
+        loaded = load_index(self.index)
+        self.searcher, self.sentences = retriever_named(self.settings.retriever).from_index(loaded, self.settings), loaded.sentences
+        return copied, report
+
     def documents(self) -> list[DocumentInfo]:
         """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
         return current_manifest(self.index).infos()

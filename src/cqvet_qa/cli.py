@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the chat UI and HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument(
+        "--allow-upload", action="store_true",
+        help="let the page add documents (.txt .md .pdf, at most 20 MB) to the corpus; off by default",
+    )
     sub.add_parser("mcp", parents=[common], help="serve search and ask to AI assistants (Model Context Protocol over stdio)")
     return parser
 
@@ -329,7 +333,7 @@ def cmd_ask(args, settings: Settings) -> int:
 def cmd_serve(args, settings: Settings) -> int:
     from .ui.server import launch
 
-    launch(_assistant(args, settings), host=args.host, port=args.port)
+    launch(_assistant(args, settings), host=args.host, port=args.port, allow_upload=args.allow_upload)
     return 0
 
 

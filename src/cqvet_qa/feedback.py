@@ -25,9 +25,20 @@ def append_feedback(path: Path, record: dict) -> None:
             os.fsync(f.fileno())
 
 
-def feedback_record(turn: dict, liked) -> dict:
-    """What one like/dislike records: the question, the answer and its citations."""
+FEEDBACK_CATEGORIES = ("wrong_figure", "wrong_source", "not_answered", "other")
+MAX_COMMENT_CHARS = 500
+
+
+def feedback_record(turn: dict, liked, category: str = "", comment: str = "") -> dict:
+    """What one like/dislike records: the question, the answer and its citations.
+
+    A dislike's reason (one of FEEDBACK_CATEGORIES and a short comment) comes as its own
+    line after the vote, so a vote is kept even when no reason follows.
+    """
     answer = turn.get("answer") or {}
+    reason = {}
+    if category or comment:
+        reason = {"category": category if category in FEEDBACK_CATEGORIES else "other", "comment": str(comment)[:MAX_COMMENT_CHARS]}
     return {
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "question": turn.get("question", ""),
@@ -35,4 +46,5 @@ def feedback_record(turn: dict, liked) -> dict:
         "citations": answer.get("citations", []),
         # True like, False dislike, None when the user took the vote back.
         "liked": liked if isinstance(liked, bool) else None,
+        **reason,
     }

@@ -56,6 +56,17 @@ class CleanDocument:
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None  # None for formats without pages (Markdown)
 
+    def page_text(self, page: int | None) -> str:
+        """The text printed on one page, block by block (all of it for a document without pages), for showing a cited page whole."""
+        lines = []
+        for block in self.blocks:
+            breaks = block.page_breaks or [[0, block.page]]
+            ends = [offset for offset, _ in breaks[1:]] + [len(block.text)]
+            piece = "".join(block.text[start:end] for (start, on), end in zip(breaks, ends) if page is None or self.pages is None or on == page)
+            if piece:
+                lines.append(piece)
+        return "\n".join(lines)
+
 
 def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -1,4 +1,9 @@
-"""The page's chat: one streamed answer per turn into the chat and the evidence panel, and likes."""
+"""The page's chat: one streamed answer per turn, the turns kept in the browser, and likes with a reason.
+
+A turn is plain JSON (it lives in the browser's storage): the question as asked and as typed,
+the answer (Answer.to_dict) or a notice key, and the length of a question that was cut. The
+bubbles and the evidence are drawn from it in whichever language the page is in.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +16,33 @@ import gradio as gr
 
 from ..feedback import append_feedback, feedback_record
 from ..inputs import clean_history
-from .api import MAX_HISTORY_TURNS, clamp_k, join_notes, prepare_question
-from .render import answer_markdown, esc, render_evidence
-from .texts import TEXTS
+from .api import MAX_HISTORY_TURNS, clamp_k, prepare_question
+from .render import bubble, esc, render_evidence
 
 log = logging.getLogger("cqvet_qa")
 
-def to_messages(turns: list[dict]) -> list[dict]:
-    """Chatbot messages from our own record of the turns (the record keeps raw text for history and feedback)."""
+MAX_KEPT_TURNS = 100  # the browser keeps at most this many turns (its storage is a few MB)
+
+
+def to_messages(turns: list[dict], lang: str = "zh", show_doc: bool = False) -> list[dict]:
+    """Chatbot messages of the turns: the question as typed (if any), then one bubble per turn."""
     messages = []
-    for turn in turns:
-        if turn.get("shown_question") is not None:
-            messages.append({"role": "user", "content": turn["shown_question"]})
-        turn["message_index"] = len(messages)
-        messages.append({"role": "assistant", "content": turn["shown_answer"]})
+    for i, turn in enumerate(turns):
+        if turn.get("shown") is not None:
+            messages.append({"role": "user", "content": turn["shown"]})
+        messages.append({"role": "assistant", "content": bubble(i, turn, lang, show_doc)})
     return messages
+
+
+def turn_of_message(turns: list[dict], message_index: int) -> int | None:
+    """Which turn a chat message belongs to (for likes, which Gradio reports by message)."""
+    index = 0
+    for i, turn in enumerate(turns):
+        index += 1 if turn.get("shown") is not None else 0
+        if index == message_index:
+            return i
+        index += 1
+    return None
 
 
 def history_pairs(turns: list[dict]) -> list[tuple[str, str]]:
@@ -47,52 +64,56 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def chat_turn(assistant, question, turns, k, mode, lang, doc: str = "", show_doc: bool = False):
-    """Stream one answer into the chat and the evidence panel; bad input gets a message, not an error.
+def restore(turns) -> list[dict]:
+    """The turns read back from the browser: well-formed ones only, none left half-answered by a reload."""
+    kept = [t for t in turns or [] if isinstance(t, dict) and (t.get("answer") or t.get("notice") in ("empty", "error"))]
+    return kept[-MAX_KEPT_TURNS:]
 
-    `doc` ("" for all) keeps the answer to one document, as chosen in the document filter.
+
+def chat_turn(assistant, question, turns, k, mode, lang, doc: str = "", show_doc: bool = False):
+    """Stream one answer into the chat and the evidence panel; bad input gets its own message, not an error.
+
+    Yields (question box, chat messages, turns, evidence panel). `doc` ("" for all) keeps the
+    answer to one document, as chosen in the document filter.
     """
-    t = TEXTS.get(lang, TEXTS["zh"])
-    turns = list(turns or [])
+    turns = restore(turns)
     raw = visible(question) if isinstance(question, str) else ""
     cleaned, problem = prepare_question(question, lang)
     shown = esc(_short(raw)) if raw else None
+
+    def update(turn: dict):
+        turns[-1:] = [turn]
+        return "", to_messages(turns, lang, show_doc), turns, render_evidence(turns, lang, show_doc)
+
+    turns.append({})
     if problem:
-        turns.append({"question": raw, "answer": None, "shown_question": shown, "shown_answer": esc(problem)})
-        yield "", to_messages(turns), turns, gr.skip()
+        yield update({"question": raw, "shown": shown, "answer": None, "notice": "empty"})
         return
-    history = history_pairs(turns)
-    asked = cleaned.text
-    turn = {"question": asked, "answer": None, "shown_question": shown, "shown_answer": esc(t["thinking"])}
-    turns.append(turn)
-    yield "", to_messages(turns), turns, gr.skip()
+    turn = {"question": cleaned.text, "shown": shown, "answer": None, "notice": "thinking", "cut": cleaned.original_length if cleaned.truncated else 0}
+    yield update(turn)
+    history = history_pairs(turns[:-1])
     try:
-        for answer in assistant.stream(asked, history, k=clamp_k(k, 10), mode=mode or None, doc=doc or None):
-            data = answer.to_dict()
-            data["note"] = join_notes(cleaned.note, data.get("note", ""))
-            turn["answer"] = data
-            turn["shown_answer"] = answer_markdown(data, lang, cleaned.note, show_doc)
-            yield "", to_messages(turns), turns, render_evidence(data, lang, asked)
+        for answer in assistant.stream(cleaned.text, history, k=clamp_k(k, 10), mode=mode or None, doc=doc or None):
+            yield update({**turn, "answer": answer.to_dict(), "notice": None})
     except Exception:  # noqa: BLE001 - the chat shows a message; the log keeps the trace
-        log.exception("answering %r failed", asked[:200])
-        turn["answer"] = None
-        turn["shown_answer"] = esc(t["error"])
-        yield "", to_messages(turns), turns, gr.skip()
+        log.exception("answering %r failed", cleaned.text[:200])
+        yield update({**turn, "answer": None, "notice": "error"})
 
 
-def latest_turn(turns: list[dict] | None) -> dict:
-    """The most recent really answered turn, for re-drawing the evidence panel."""
-    for turn in reversed(turns or []):
-        if turn.get("answer"):
-            return turn
-    return {}
-
-
-def on_like(path: Path, turns: list[dict], data: gr.LikeData) -> None:
-    """Chatbot .like: find the turn of the rated message and log it."""
+def on_like(path: Path, turns: list[dict], data: gr.LikeData) -> int | None:
+    """Chatbot .like: log the vote for the rated turn; returns that turn's index when it was a dislike."""
     index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-    for turn in turns or []:
-        if turn.get("message_index") == index:
-            append_feedback(path, feedback_record(turn, data.liked))
-            return
-    log.warning("feedback for unknown message %s ignored", index)
+    turn = turn_of_message(turns or [], index)
+    if turn is None:
+        log.warning("feedback for unknown message %s ignored", index)
+        return None
+    append_feedback(path, feedback_record(turns[turn], data.liked))
+    return turn if data.liked is False else None
+
+
+def on_reason(path: Path, turns: list[dict], turn: int | None, category: str, comment: str) -> bool:
+    """The reason given after a dislike, appended as its own line; False when there is no disliked turn."""
+    if turn is None or not 0 <= turn < len(turns or []):
+        return False
+    append_feedback(path, feedback_record(turns[turn], False, category or "other", (comment or "").strip()))
+    return True

@@ -1,37 +1,29 @@
-"""HTML for the evidence panel and Markdown for the chat bubble; everything from a user or the corpus is escaped."""
+"""The chat bubbles (Markdown) and the evidence panel (HTML) of a conversation, in the page's language.
+
+Both are drawn from the turns kept in the browser, so they can be drawn again in the other
+language or after a reload; everything from a user or the corpus is escaped.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 
+from ..inputs import MAX_QUESTION_CHARS
 from .texts import TEXTS
 
-EVIDENCE_CSS = """
-.ev-empty { color: var(--body-text-color-subdued); padding: 8px 0; }
-h3 { margin: 4px 0 8px; font-size: 1.05em; }
-h4 { margin: 14px 0 6px; font-size: 0.95em; color: var(--body-text-color-subdued); }
-.ev-question { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 8px; }
-.ev-card { border: 1px solid var(--border-color-primary); border-left: 4px solid var(--color-accent);
-  border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; background: var(--background-fill-secondary); }
-.ev-other { border-left-color: var(--border-color-primary); }
-.ev-meta { font-size: 0.85em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
-.ev-meta b { color: var(--body-text-color); }
-.ev-page { font-weight: 600; color: var(--color-accent); }
-.ev-excerpt { margin: 0 0 6px; line-height: 1.7; }
-mark { background: #fde68a; color: #111; padding: 0 2px; border-radius: 3px; }
-details summary { cursor: pointer; font-size: 0.85em; color: var(--body-text-color-subdued); }
-details p { margin: 6px 0 0; line-height: 1.7; white-space: pre-wrap; }
-.ev-note { font-size: 0.85em; color: var(--body-text-color-subdued); }
-"""
-
-
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")  # bullet glyphs from the PDF's icon fonts: boxes on screen
+MARKER = re.compile(r"\[(\d{1,2})\]")
+CONFIDENCE_LEVELS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
 
 
 def esc(text) -> str:
     """Escape anything that came from a user or the corpus: it must show as text, never run."""
     return html.escape(PRIVATE_USE.sub("", str(text)), quote=True)
+
+
+def words(lang: str) -> dict:
+    return TEXTS.get(lang, TEXTS["zh"])
 
 
 def _locate(text: str, quote: str) -> tuple[int, int] | None:
@@ -64,95 +56,171 @@ def highlight(text: str, quote: str, window: int | None = None) -> tuple[str, bo
     return f"{before}<mark>{esc(text[start:end])}</mark>{after}", True
 
 
-def _meta(t: dict, number: str, section: str, page, score: float | None, doc: str = "") -> str:
-    """One line saying where a passage is: its number, section path, page and retrieval score."""
-    parts = [f"<b>{esc(number)}</b> {esc(section)}", f'<span class="ev-page">{esc(t["page"].format(page=page))}</span>']
-    if score is not None:
-        parts.append(esc(t["score"].format(score=score)))
-    line = " · ".join(parts)
-    if doc:
-        line += f"<br>{esc(doc)}"
+def cut_note(turn: dict, lang: str) -> str:
+    """Why the question was cut, in the page's language (the turn keeps only the original length)."""
+    return words(lang)["too_long"].format(n=turn["cut"], max=MAX_QUESTION_CHARS) if turn.get("cut") else ""
+
+
+def notes(turn: dict, lang: str) -> str:
+    return " · ".join(n for n in (cut_note(turn, lang), (turn.get("answer") or {}).get("note", "")) if n)
+
+
+def page_label(t: dict, page) -> str:
+    return t["page"].format(page=page)
+
+
+def where(t: dict, citation: dict, show_doc: bool) -> str:
+    """A citation's place as plain text: (document,) section and page."""
+    doc = f"《{citation['doc']}》 " if show_doc and citation.get("doc") else ""
+    return f"{doc}{citation['section']} · {page_label(t, citation['page'])}"
+
+
+def _link(turn_index: int, n: int) -> str:
+    return f'<a class="cq-cite" href="#cq-ev-{turn_index}-{n}">[{n}]</a>'
+
+
+def _confidence(t: dict, answer: dict) -> str:
+    """A small label for answers the model is sure or unsure of; the probability itself on hover."""
+    p = answer.get("confidence")
+    if p is None or not answer.get("answered", True):
+        return ""
+    level = next(name for floor, name in CONFIDENCE_LEVELS if p >= floor)
+    return f' <small class="cq-conf cq-conf-{level}" title="{esc(t["confidence_hint"].format(p=p))}">{esc(t["confidence"][level])}</small>'
+
+
+def answer_markdown(turn_index: int, turn: dict, lang: str, show_doc: bool = False) -> str:
+    """The chat bubble of an answered turn: the answer, its confidence and its sources, [n] linking to the evidence."""
+    t = words(lang)
+    answer = turn["answer"]
+    cited = len(answer.get("citations") or [])
+
+    def linked(escaped: str) -> str:
+        return MARKER.sub(lambda m: _link(turn_index, int(m[1])) if 1 <= int(m[1]) <= cited else m[0], escaped)
+
+    text = answer.get("text") or ("" if answer.get("answered", True) else t["not_found"])
+    note = notes(turn, lang)
+    lines = [f"<small>{esc(note)}</small>"] if note else []
+    lines.append(linked(esc(text)) + _confidence(t, answer))
+    if cited:  # declined: the closest passages, each a link to its evidence
+        sources = "; ".join(f"{_link(turn_index, n)} {esc(where(t, c, show_doc))}" for n, c in enumerate(answer["citations"], 1))
+        lines.append(f"<small>{esc(t['source' if answer.get('answered', True) else 'closest_short'])}{sources}</small>")
+    return "\n\n".join(lines)
+
+
+def bubble(turn_index: int, turn: dict, lang: str, show_doc: bool = False) -> str:
+    """What the chat shows for a turn: its answer, or its notice (thinking, empty question, error)."""
+    if turn.get("answer"):
+        return answer_markdown(turn_index, turn, lang, show_doc)
+    return esc(words(lang)[turn.get("notice") or "error"])
+
+
+def _meta(t: dict, label: str, citation: dict, show_doc: bool) -> str:
+    """Where a passage is: its number (cited ones), section, page (and document, when there are several)."""
+    line = (f"<b>{esc(label)}</b> " if label else "") + f"{esc(citation['section'])} · " + f'<span class="ev-page">{esc(page_label(t, citation["page"]))}</span>'
+    if show_doc and citation.get("doc"):
+        line += f"<br>{esc(citation['doc'])}"
     return f'<div class="ev-meta">{line}</div>'
 
 
-def _cited_card(t: dict, number: int, citation: dict, hit: dict | None) -> str:
-    """A cited passage: the supporting sentence marked in context, the whole passage behind <details>."""
-    passage = hit["text"] if hit else citation["quote"]
-    excerpt, found = highlight(passage, citation["quote"], window=60)
+def _cited_card(t: dict, turn_index: int, n: int, citation: dict, hit: dict | None, show_doc: bool) -> str:
+    """A cited passage: the supporting sentence marked in its context, and a button to the whole page."""
+    excerpt, found = highlight(hit["text"] if hit else citation["quote"], citation["quote"], window=80)
     if not found:
         excerpt = f"<mark>{esc(citation['quote'])}</mark> <span class=\"ev-note\">{esc(t['quote_missing'])}</span>"
-    full, _ = highlight(passage, citation["quote"])
-    score = hit["score"] if hit else None
     return (
-        '<div class="ev-card ev-cited">'
-        + _meta(t, f"[{number}]", citation["section"], citation["page"], score, citation.get("doc", ""))
+        f'<div class="ev-card ev-cited" id="cq-ev-{turn_index}-{n}">'
+        + _meta(t, f"[{n}]", citation, show_doc)
         + f'<p class="ev-excerpt">{excerpt}</p>'
-        + f"<details><summary>{esc(t['full'])}</summary><p>{full}</p></details>"
+        + f'<button class="ev-open" data-doc="{esc(citation["doc"])}" data-page="{esc(citation["page"])}" '
+        f'data-quote="{esc(citation["quote"])}">{esc(t["open_page"])}</button>'
         + "</div>"
     )
 
 
-def _other_card(t: dict, hit: dict) -> str:
-    """A retrieved passage the answer did not cite: short, expandable."""
+HEAD_CHARS = 80
+
+
+def _other_card(t: dict, hit: dict, show_doc: bool) -> str:
+    """A retrieved passage the answer did not cite: its opening, the rest behind a click (nothing shown twice)."""
     text = hit["text"]
-    head = esc(text[:90]) + ("…" if len(text) > 90 else "")
-    return (
-        '<div class="ev-card ev-other">'
-        + _meta(t, f"#{hit['rank']}", hit["section"], hit["page"], hit["score"], hit.get("doc", ""))
-        + f"<details><summary>{head}</summary><p>{esc(text)}</p></details>"
-        + "</div>"
-    )
+    head, rest = text[:HEAD_CHARS], text[HEAD_CHARS:]
+    body = f'<details><summary>{esc(head)}<span class="ev-more">…</span></summary><p>{esc(rest)}</p></details>' if rest else f"<p>{esc(head)}</p>"
+    return '<div class="ev-card ev-other">' + _meta(t, "", hit, show_doc) + body + "</div>"
 
 
-def render_evidence(answer: dict | None, lang: str = "zh", asked: str | None = None) -> str:
-    """The evidence panel for the latest answer (a dict from Answer.to_dict), all text escaped.
-
-    The question as answered is shown when it differs from what was asked (a completed follow-up).
-    """
-    t = TEXTS.get(lang, TEXTS["zh"])
+def _turn_evidence(t: dict, turn_index: int, turn: dict, lang: str, show_doc: bool) -> str:
+    """One turn's evidence: its question, notes, cited passages (numbered as in the bubble), then the others."""
+    answer = turn.get("answer")
+    parts = []
+    if turn.get("question"):
+        parts.append(f'<div class="ev-question">{esc(t["for_question"])}{esc(turn["question"])}</div>')
     if not answer:
-        return f'<div class="ev"><h3>{esc(t["evidence"])}</h3><p class="ev-empty">{esc(t["evidence_empty"])}</p></div>'
-    hits = answer.get("hits") or []
-    by_chunk = {h["chunk_id"]: h for h in hits}
-    cited = answer.get("citations") or []
-    parts = [f'<div class="ev"><h3>{esc(t["evidence"])}</h3>']
-    if answer.get("question") and answer["question"].strip() != (asked or "").strip():
+        return "".join(parts) + f'<p class="ev-empty">{esc(t["evidence_none"])}</p>'
+    if answer.get("question") and answer["question"].strip() != (turn.get("question") or "").strip():
         parts.append(f'<div class="ev-question">{esc(t["as_answered"])}{esc(answer["question"])}</div>')
-    if answer.get("note"):
-        parts.append(f'<div class="ev-note">{esc(answer["note"])}</div>')
+    if note := notes(turn, lang):
+        parts.append(f'<div class="ev-note">{esc(note)}</div>')
     answered = answer.get("answered", True)
     if not answered:
         parts.append(f'<p class="ev-empty">{esc(t["not_found"])}</p>')
+    hits = answer.get("hits") or []
+    by_chunk = {h["chunk_id"]: h for h in hits}
+    cited = answer.get("citations") or []
     if cited:
         parts.append(f"<h4>{esc(t['cited'] if answered else t['closest'])}</h4>")
-        parts += [_cited_card(t, n, c, by_chunk.get(c["chunk_id"])) for n, c in enumerate(cited, start=1)]
+        parts += [_cited_card(t, turn_index, n, c, by_chunk.get(c["chunk_id"]), show_doc) for n, c in enumerate(cited, 1)]
     cited_ids = {c["chunk_id"] for c in cited}
-    others = [h for h in hits if h["chunk_id"] not in cited_ids]
-    if others:
+    if others := [h for h in hits if h["chunk_id"] not in cited_ids]:
         parts.append(f"<h4>{esc(t['others'])}</h4>")
-        parts += [_other_card(t, h) for h in others]
+        parts += [_other_card(t, h, show_doc) for h in others]
     elif not hits:
         parts.append(f'<p class="ev-empty">{esc(t["no_passages"])}</p>')
-    parts.append("</div>")
     return "".join(parts)
 
 
-def answer_markdown(answer: dict, lang: str, note: str = "", show_doc: bool = False) -> str:
-    """The chat bubble: the short answer plus where it comes from, escaped (the Chatbot renders Markdown).
+def active_turn(turns: list[dict]) -> int | None:
+    """The turn whose evidence shows first: the latest one with an answer."""
+    return next((i for i in range(len(turns) - 1, -1, -1) if turns[i].get("answer")), None)
 
-    `note` (e.g. that a long question was cut) is shown above the answer; `show_doc` names each
-    source's document (when the index holds more than one).
+
+def render_evidence(turns: list[dict] | None, lang: str = "zh", show_doc: bool = False) -> str:
+    """The evidence panel: every turn's evidence, the latest answer's shown; clicking a bubble or [n] shows another.
+
+    `data-title` carries the tab title in the page's language (the page's script sets it).
     """
-    t = TEXTS.get(lang, TEXTS["zh"])
-    text = answer.get("text") or ""
-    if not answer.get("answered", True) and not text:
-        text = t["not_found"]
-    lines = [f"<small>{esc(note)}</small>"] if note else []
-    lines.append(esc(text))
-    sources = []
-    for n, c in enumerate(answer.get("citations") or [], start=1):
-        where = f"《{esc(c['doc'])}》 " if show_doc and c.get("doc") else ""
-        sources.append(f"[{n}] {where}{esc(c['section'])} · {esc(t['page'].format(page=c['page']))}")
-    if sources and answer.get("answered", True):  # unanswered: the panel shows the closest passages instead
-        lines.append(f"<small>{esc(t['source'])}" + "; ".join(sources) + "</small>")
-    return "\n\n".join(lines)
+    t = words(lang)
+    turns = turns or []
+    active = active_turn(turns)
+    parts = [f'<div class="ev" data-title="{esc(t["title"])}" data-lang="{esc(lang)}">']
+    if active is None:
+        parts.append(f'<p class="ev-empty ev-start">{esc(t["evidence_empty"])}</p>')
+    for i, turn in enumerate(turns):
+        shown = " active" if i == active else ""
+        parts.append(f'<section class="ev-turn{shown}" data-turn="{i}">{_turn_evidence(t, i, turn, lang, show_doc)}</section>')
+    parts.append(f'<div class="ev-modal" hidden><div class="ev-sheet"><button class="ev-close" aria-label="{esc(t["close"])}">×</button>'
+                 '<div class="ev-page-view"></div></div></div></div>')
+    return "".join(parts)
+
+
+def page_view(t: dict, title: str, page, text: str | None, quote: str) -> str:
+    """A whole page of a document with the cited sentence marked (or why it cannot be shown)."""
+    head = f"<h3>{esc(t['page_title'].format(doc=title, page=page))}</h3>"
+    if text is None:
+        return head + f'<p class="ev-empty">{esc(t["page_missing"])}</p>'
+    return head + f'<div class="pv-text">{highlight(text, quote)[0]}</div>'
+
+
+def export_markdown(turns: list[dict], lang: str) -> str:
+    """The conversation as Markdown: each question, its answer and its citations with section and page."""
+    t = words(lang)
+    out = [f"# {t['title']} — {t['export_title']}", ""]
+    for turn in turns:
+        answer = turn.get("answer")
+        if not answer:
+            continue
+        out += [f"## {t['export_question']}: {turn['question']}", "", f"**{t['export_answer']}:** {answer.get('text') or t['not_found']}", ""]
+        if citations := answer.get("citations"):
+            out.append(f"{t['export_citations']}:")
+            out += [f"{n}. {where(t, c, True)}: “{c['quote']}”" for n, c in enumerate(citations, 1)]
+            out.append("")
+    return "\n".join(out)

@@ -1,7 +1,7 @@
 """Serving the page and API on this machine only, with Gradio's riskier features off.
 
 Safe by default (`start`): binds 127.0.0.1, never a share link, no file access beyond
-Gradio's own assets, uploads refused (the app takes no files), no MCP server, no SSR.
+Gradio's own assets, no upload route (unless the owner allows uploads), no MCP server, no SSR.
 """
 
 from __future__ import annotations
@@ -9,12 +9,16 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
 from .layout import build_app
+from .uploads import MAX_UPLOAD_MB
 
 DEFAULT_HOST = "127.0.0.1"
 
 # What `start` passes to Gradio, whatever GRADIO_* variables say: no share link, no uploads
-# (max_file_size 0: the app has no file inputs, so POST /gradio_api/upload gets 413), no MCP
+# (max_file_size 0, and the upload routes are removed; `allow_upload` sets 20 MB), no MCP
 # server, no server-side rendering, no error details sent to clients. Gradio itself serves no
 # file outside its own assets and temp files: allowed_paths stays empty unless the operator
 # sets GRADIO_ALLOWED_PATHS on purpose (tests/test_safe_defaults.py checks the defaults).
@@ -30,14 +34,38 @@ SAFE_LAUNCH = {
 }
 
 
-def start(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None, warm_up: bool = True):
-    """Serve the UI and API on host:port in the background; returns (demo, url). `launch` blocks on it."""
+UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/upload_progress")
+
+
+def _not_found(request) -> PlainTextResponse:
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+def drop_upload_routes(app) -> None:
+    """Without --allow-upload the upload paths are Not Found, not just a size refusal.
+
+    Gradio's own routes sit in a router FastAPI includes lazily; routes put first in the app
+    match first, so these shadow them (max_file_size 0 still stands behind).
+    """
+    for path in UPLOAD_ROUTES:
+        app.router.routes.insert(0, Route(path, _not_found, methods=["GET", "POST", "PUT"]))
+
+
+def start(
+    assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None, warm_up: bool = True,
+    allow_upload: bool = False,
+):
+    """Serve the UI and API on host:port in the background; returns (demo, url). `launch` blocks on it.
+
+    `allow_upload`: the owner's "add a document" control, files up to MAX_UPLOAD_MB.
+    """
     if warm_up:
         assistant.search("重庆职业教育", k=1)  # warm up tokenizer and model so the first question is quick
-    demo = build_app(assistant, feedback_path)
-    _, url, _ = demo.launch(
-        server_name=host or DEFAULT_HOST, server_port=port, prevent_thread_lock=True, quiet=True, **SAFE_LAUNCH
-    )
+    demo = build_app(assistant, feedback_path, allow_upload=allow_upload)
+    options = {**SAFE_LAUNCH, "max_file_size": f"{MAX_UPLOAD_MB}mb"} if allow_upload else SAFE_LAUNCH
+    app, url, _ = demo.launch(server_name=host or DEFAULT_HOST, server_port=port, prevent_thread_lock=True, quiet=True, **options)
+    if not allow_upload:
+        drop_upload_routes(app)
     return demo, url
 
 
@@ -45,9 +73,11 @@ def _stop_like_ctrl_c(signum, frame):
     raise KeyboardInterrupt
 
 
-def launch(assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None) -> None:
+def launch(
+    assistant, host: str = DEFAULT_HOST, port: int = 7860, feedback_path: Path | None = None, allow_upload: bool = False
+) -> None:
     """Serve the UI and API on host:port (never shared publicly) and block until stopped."""
-    demo, url = start(assistant, host, port, feedback_path)
+    demo, url = start(assistant, host, port, feedback_path, allow_upload=allow_upload)
     print(f"cqvet-qa UI and API running at {url} (Ctrl+C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)  # a service manager's stop closes the server too
     try:
