@@ -20,7 +20,7 @@ _KIND_CUES_ZH = [
     ("date", r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间段|哪几年|起止"),
     ("rank", r"第几|排名|排第|名次|位次|什么等级|几等奖|什么奖"),
     ("number", r"多少|几个|几项|几所|几家|几条|几年|几门|几支|几名|几枚|几次|几种|几批|数量|人数|金额|规模|几"),
-    ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|谁|名字|名称|叫|是哪"),
+    ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|啥|谁|名字|名称|叫|是哪|文号|字号"),
 ]
 _KIND_CUES_EN = [
     ("rate", r"\b(percentage|proportion|rate|ratio|share|percent|satisfaction)\b|by what percent"),
@@ -74,6 +74,7 @@ def _counted_unit(lowered: str) -> str:
 
 
 _ENTITY_CUES = [
+    (r"文号|字号|发文号|document number|file number|\bref(erence)? (no|number)", "docno"),  # 渝府办发〔2023〕69号
     (r"谁|哪位|负责人|\bwho\b|whose", "person"),
     (r"品牌|口号|主题|名称|称号|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
     (r"名字叫|叫什么名字", "person"),  # "品牌叫什么名字" asks the brand's name, not a person's
@@ -109,6 +110,8 @@ def analyse(text: str) -> Question:
         level = HIGHER
     else:
         level = next((v for k, v in _LEVEL_EN.items() if k in lowered), ())
+    if re.search(_ENTITY_CUES[0][0], lowered):
+        kind = "entity"  # "the document number of …" asks a name (渝府办发〔2023〕69号), not a count
     unit = _counted_unit(lowered) if kind == "number" else ""
     if kind == "entity":  # which sort of name
         unit = next((u for pattern, u in _ENTITY_CUES if re.search(pattern, lowered)), "")

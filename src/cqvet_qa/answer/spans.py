@@ -18,6 +18,7 @@ _RANK = re.compile(
     r"(?:全国|西部|全市|中西部|全球|世界)?第\s*[一二三四五六七八九十\d]+(?:名|位)?|特等奖|一等奖|二等奖|三等奖|金奖|银奖|铜奖|金牌|银牌|铜牌"
 )
 _FIGURE_LABEL = re.compile(r"^(附)?[图表]\s*\d+\s*-\s*\d+")  # "图6- 8" numbers a figure, counts nothing
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{2,10}[〔\[（(]\s*\d{4}\s*[〕\]）)]\s*\d+\s*号")  # 渝府办发〔2023〕69号
 _QUOTED = re.compile(r"[“《]([^“”《》]{2,40})[”》]")
 _ORGANISATION = re.compile(
     r"[\u4e00-\u9fff（）]{2,20}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中学校|中学|"
@@ -70,6 +71,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
         return []  # the whole sentence answers
     if kind == "list":
         return [Span(m.group(0), m.start(), m.end()) for m in _SEGMENT.finditer(sentence) if _enumerates(m.group(0))]
+    if want_unit == "docno":
+        return [Span(re.sub(r"\s+", "", m.group(0)), m.start(), m.end()) for m in _DOC_NUMBER.finditer(sentence)]
     spans = []
     if want_unit in ("", "name"):
         spans += [Span(m.group(1), m.start(1), m.end(1)) for m in _QUOTED.finditer(sentence)]
