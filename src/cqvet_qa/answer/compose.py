@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 
 from ..retrieval.hybrid import Hit
+from ..sentences import SENTENCE
 from .features import Candidate, coverage
 from .question import Question
 from .spans import ORG_PREFIX, Span
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
-_COMMA = re.compile(r"[，,；。]")
 _CLAUSE_BREAK = re.compile(r"[，,：:（）()；]")
-_PART = re.compile(r"[^，,；;。]+")
-_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _PARTY = re.compile(
     r"[\u4e00-\u9fff]{2,24}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中心|有限公司|集团|联合体|共同体|联盟)"
 )
@@ -83,5 +81,5 @@ def not_found(question: Question, hits: list[Hit], closest: list[Candidate] = ()
 
 
 def _first_sentence(text: str) -> str:
-    m = _SENTENCE.search(text)
+    m = SENTENCE.search(text)
     return m.group(0).strip() if m else text[:80]
