@@ -138,3 +138,12 @@ class TestShippedModel:
         again = Logistic.from_dict(json.loads(json.dumps(model.to_dict())))
         assert np.allclose(model.probabilities(x), again.probabilities(x), atol=1e-5)
         assert again.probabilities([1.0, 0.0])[0] > again.probabilities([0.0, 1.0])[0]
+
+
+def test_a_decline_without_candidates_cites_the_first_sentence_of_each_passage():
+    from cqvet_qa.answer.compose import not_found
+
+    hits = [Hit(1, 1.0, "全市建成鲁班工坊5个。其余略。", "报告", "6 国际合作", 40, "c1")]
+    answer = not_found(analyse("有多少个鲁班工坊？"), hits)
+    assert not answer.answered and "未找到" in answer.text
+    assert [c.quote for c in answer.citations] == ["全市建成鲁班工坊5个。"] and answer.citations[0].page == 40
