@@ -223,10 +223,10 @@ def test_long_answers_are_cut_to_150_characters(server):
 def test_mode_resolution(server, monkeypatch):
     """The answerer chosen for each mode (answer/answerers.py), around a fixed extractive answer."""
     monkeypatch.setattr(answerers, "answer_question", lambda *args, **kwargs: fallback())
-    monkeypatch.setattr(answerers, "set_citation_pages", lambda searcher, answer: answer)
+    monkeypatch.setattr(answerers, "set_citation_pages", lambda reading, answer: answer)
 
     def answers(mode, settings):
-        return list(choose_answerer(mode, settings).stream(SimpleNamespace(searcher=None), QUESTION, [], 5, None))
+        return list(choose_answerer(mode, settings).stream(SimpleNamespace(reading=lambda: None), QUESTION, [], 5, None))
 
     configured = Settings(llm=LLMSettings.from_env())
     server.reply = ("sse", sse("88.5% [1]"))

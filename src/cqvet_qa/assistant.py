@@ -9,6 +9,7 @@ from pathlib import Path
 from collections.abc import Iterator
 
 from .answer.answerers import choose_answerer
+from .answer.pipeline import Reading
 from .answer.types import Answer
 from .corpus.loader import add_files, list_documents
 from .embedding.model import Embedder, resolve_model
@@ -123,13 +124,24 @@ class Assistant:
         """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
         return current_manifest(self.index).infos()
 
-    # The extractive answer (answer.pipeline) weighs a question's terms as the hybrid retriever cuts them.
     def query_terms(self, query: str) -> list[str]:
+        """A query's search terms in the report's wording (an English one's with their Chinese)."""
         return self.searcher.query_terms(query)
 
-    @property
-    def translator(self):
-        return self.searcher.translator
+    def reading(self) -> Reading:
+        """What the extractive answer reads. Made per request: an upload swaps the index in place."""
+        s = self.searcher
+        return Reading(
+            search=lambda question, k, doc: self.search(question, k=k, doc=doc),
+            encode=self.embedder.encode_query,
+            passages=s.passages,
+            position=s.position,
+            has=s.bm25.has,
+            idf=s.bm25.idf,
+            query_terms=s.query_terms,
+            untranslated=s.translator.untranslated,
+            sentences=self.sentences,
+        )
 
 
 def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False) -> LoadedIndex:

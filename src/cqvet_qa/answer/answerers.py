@@ -34,7 +34,7 @@ class ExtractiveAnswerer:
         return cls()
 
     def stream(self, assistant, question, history, k, doc) -> Iterator[Answer]:
-        answer = answer_question(assistant, question, history, k=k, doc=doc)  # cites the quote's own page
+        answer = answer_question(assistant.reading(), question, history, k=k, doc=doc)  # cites the quote's own page
         yield replace(answer, note=self.note) if self.note else answer
 
 
@@ -48,10 +48,10 @@ class LLMAnswerer:
         return cls(settings.llm) if settings.llm else ExtractiveAnswerer(note=LLM_NOT_CONFIGURED)
 
     def stream(self, assistant, question, history, k, doc) -> Iterator[Answer]:
-        fallback = answer_question(assistant, question, history, k=k, doc=doc)
+        fallback = answer_question(assistant.reading(), question, history, k=k, doc=doc)
         for answer in stream_llm_answer(self.llm, fallback.question, fallback.hits, fallback):
             # The fallback's citation pages are set already; the LLM's cite passages by their first page.
-            yield set_citation_pages(assistant.searcher, answer) if answer.mode == "llm" else answer
+            yield set_citation_pages(assistant.reading(), answer) if answer.mode == "llm" else answer
 
 
 ANSWERERS: dict[str, Callable[[Settings], Answerer]] = {

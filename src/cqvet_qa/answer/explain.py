@@ -22,7 +22,7 @@ def _strongest(contributions: dict[str, float]) -> str:
 
 def explanation(assistant, question: str) -> list[str]:
     model = shipped_model()
-    parsed, ranked = explain(assistant, question, model)
+    parsed, ranked = explain(assistant.reading(), question, model)
     verdict = "answer" if ranked.confidence >= model.threshold else "decline"
     lines = [f"    {parsed.kind} question · confidence {ranked.confidence:.2f} (threshold {model.threshold:.2f}: {verdict})"]
     if ranked.candidates:

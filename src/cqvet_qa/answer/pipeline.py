@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ..sentences import widen
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..passages import Passage
+from ..retrieval.base import Hit
+from ..sentences import SentenceVectors, widen
 from .extract import Evidence, Ranked, extract_answer, rank
 from .question import Question, analyse, resolve_follow_up
 from .ranker import AnswerModel, shipped_model
@@ -14,55 +21,68 @@ UNTRANSLATED_WEIGHT = 3.0
 EVIDENCE_PASSAGES = 5
 
 
-def _useful(token: str, bm25) -> bool:
+@dataclass(frozen=True)
+class Reading:
+    """What the extractive answer reads, handed over by the assistant (`Assistant.reading`):
+    the answer layer depends on these pieces, not on the assistant or one retriever's internals."""
+
+    search: Callable[[str, int, str | None], list[Hit]]  # (question, k, doc) -> top passages
+    encode: Callable[[str], np.ndarray]  # question -> its vector
+    passages: list[Passage]
+    position: dict[str, int]  # chunk id -> index in passages
+    has: Callable[[str], bool]  # some passage holds the term
+    idf: Callable[[str], float]
+    query_terms: Callable[[str], list[str]]  # a question's terms in the report's wording
+    untranslated: Callable[[str], list[str]]  # English words the glossary cannot put into Chinese
+    sentences: SentenceVectors
+
+
+def _useful(token: str, reading: Reading) -> bool:
     """Terms that can weigh in a sentence: no single characters, no English the corpus lacks."""
     if len(token) < 2 and not token.isdigit():
         return False
-    return not token.isascii() or bm25.has(token)
+    return not token.isascii() or reading.has(token)
 
 
-def _weight(token: str, bm25) -> float:
+def _weight(token: str, reading: Reading) -> float:
     """IDF, but a word the report never uses (often the asker's phrasing) weighs like a common one."""
-    return bm25.idf(token) if bm25.has(token) else 1.5
+    return reading.idf(token) if reading.has(token) else 1.5
 
 
-def gather(assistant, question: str, history: list[tuple[str, str]], k: int = EVIDENCE_PASSAGES, doc: str | None = None):
+def gather(reading: Reading, question: str, history: list[tuple[str, str]], k: int = EVIDENCE_PASSAGES, doc: str | None = None):
     """The completed question, its analysis, weighted terms, query vector and evidence passages."""
     resolved = resolve_follow_up(question, history)
     parsed = analyse(resolved)
-    hits = assistant.search(resolved, k=k, doc=doc)
-    searcher = assistant.searcher
     evidence = []
-    for hit in hits:
-        i = searcher.position[hit.chunk_id]
-        passage = searcher.passages[i]
+    for hit in reading.search(resolved, k, doc):
+        i = reading.position[hit.chunk_id]
+        passage = reading.passages[i]
         table = passage.kind == "table"
         context = f"{passage.section} {passage.context}"
-        evidence.append(Evidence(hit, widen(searcher.passages, i), context, table=table, embed_context=passage.context if table else ""))
-    bm25 = searcher.bm25
-    terms = {t: _weight(t, bm25) for t in assistant.query_terms(resolved) if _useful(t, bm25)}
+        evidence.append(Evidence(hit, widen(reading.passages, i), context, table=table, embed_context=passage.context if table else ""))
+    terms = {t: _weight(t, reading) for t in reading.query_terms(resolved) if _useful(t, reading)}
     if parsed.lang == "en":  # an English word with no Chinese in the report is a term no sentence holds
-        terms.update({f"∅{w}": UNTRANSLATED_WEIGHT for w in assistant.translator.untranslated(resolved)})
-    return parsed, terms, assistant.embedder.encode_query(resolved), evidence
+        terms.update({f"∅{w}": UNTRANSLATED_WEIGHT for w in reading.untranslated(resolved)})
+    return parsed, terms, reading.encode(resolved), evidence
 
 
-def answer_question(assistant, question: str, history: list[tuple[str, str]], k: int = EVIDENCE_PASSAGES, doc: str | None = None,
-                    model: AnswerModel | None = None) -> Answer:
-    parsed, terms, vector, evidence = gather(assistant, question, history, k, doc)
-    answer = extract_answer(parsed, evidence, terms, assistant.sentences, vector, model or shipped_model())
-    return set_citation_pages(assistant.searcher, answer)
+def answer_question(reading: Reading, question: str, history: list[tuple[str, str]], k: int = EVIDENCE_PASSAGES,
+                    doc: str | None = None, model: AnswerModel | None = None) -> Answer:
+    parsed, terms, vector, evidence = gather(reading, question, history, k, doc)
+    answer = extract_answer(parsed, evidence, terms, reading.sentences, vector, model or shipped_model())
+    return set_citation_pages(reading, answer)
 
 
-def explain(assistant, question: str, model: AnswerModel | None = None, k: int = EVIDENCE_PASSAGES) -> tuple[Question, Ranked]:
+def explain(reading: Reading, question: str, model: AnswerModel | None = None, k: int = EVIDENCE_PASSAGES) -> tuple[Question, Ranked]:
     """The question's candidates, best first, with their probabilities (`cqvet-qa eval --explain`)."""
-    parsed, terms, vector, evidence = gather(assistant, question, [], k)
-    return parsed, rank(parsed, evidence, terms, assistant.sentences, vector, model or shipped_model())
+    parsed, terms, vector, evidence = gather(reading, question, [], k)
+    return parsed, rank(parsed, evidence, terms, reading.sentences, vector, model or shipped_model())
 
 
-def set_citation_pages(searcher, answer: Answer) -> Answer:
+def set_citation_pages(reading: Reading, answer: Answer) -> Answer:
     """Cite the page the quoted sentence is printed on, not the page its passage starts on."""
     for citation in answer.citations:
-        passage = searcher.passages[searcher.position[citation.chunk_id]]
+        passage = reading.passages[reading.position[citation.chunk_id]]
         offset = passage.text.find(citation.quote[:12])
         citation.page = passage.page_at(offset) if offset >= 0 else passage.page
     return answer

@@ -57,9 +57,10 @@ def collect(assistant, items: list[dict]) -> list[QuestionRows]:
     rows = []
     n = len(SPAN_FEATURES)
     unchosen = Logistic(list(SPAN_FEATURES), np.zeros(n), np.ones(n), np.zeros(n), 0.0)  # spans are chosen later
+    reading = assistant.reading()
     for item in items:
-        parsed, terms, query_vector, evidence = gather(assistant, item["question"], [], EVIDENCE_PASSAGES)
-        found = candidates(parsed, evidence, terms, assistant.sentences, query_vector, unchosen)
+        parsed, terms, query_vector, evidence = gather(reading, item["question"], [], EVIDENCE_PASSAGES)
+        found = candidates(parsed, evidence, terms, reading.sentences, query_vector, unchosen)
         rows.append(QuestionRows(item, found, signals(parsed, found, terms), np.zeros((0, len(FEATURES))), np.zeros(0)))
     return rows
 
