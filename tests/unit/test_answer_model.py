@@ -147,3 +147,31 @@ def test_a_decline_without_candidates_cites_the_first_sentence_of_each_passage()
     answer = not_found(analyse("有多少个鲁班工坊？"), hits)
     assert not answer.answered and "未找到" in answer.text
     assert [c.quote for c in answer.citations] == ["全市建成鲁班工坊5个。"] and answer.citations[0].page == 40
+
+
+class TestEnglishLead:
+    @pytest.mark.parametrize(
+        "span, question, lead",
+        [
+            ("56个", "How many rural revitalization colleges have been set up?", "56 rural revitalization colleges (56个)"),
+            ("126所", "how many secondary schools compiled reports?", "126 secondary schools (126所)"),
+            ("19.28万人", "how many were high-quality skilled talents?", "192,800 people (19.28万人)"),  # no noun: the unit's
+            ("1300余人", "how many overseas talents trained?", "over 1,300 overseas talents (1300余人)"),
+            ("1.53亿元", "what output value did it bring?", "153 million yuan (1.53亿元)"),
+            ("2024年5月31日", "when was it approved?", "31 May 2024 (2024年5月31日)"),
+            ("88.5%", "what is the rate?", "88.5%"),  # a rate reads the same in English
+        ],
+    )
+    def test_the_figure_in_english_with_the_reports_span_kept(self, span, question, lead):
+        from cqvet_qa.answer.english import english_lead
+        from cqvet_qa.answer.spans import Span
+
+        assert english_lead(Span(span, 0, len(span)), question) == lead
+
+    def test_an_english_lead_never_cuts_the_quote(self):
+        q = "How many rural revitalization colleges have been set up?"
+        short = candidate("重庆市建成乡村振兴学院56个。", q)
+        assert compose(analyse(q), short, short.span, {"学院": 2.0}).startswith("56 rural revitalization colleges (56个) — ")
+        long = candidate("重庆市建成乡村振兴学院56个，" + "开展农村新增劳动力实用技术培训，" * 8 + "成效明显。", q)
+        text = compose(analyse(q), long, long.span, {"学院": 2.0})
+        assert text.startswith("56个 — ") and len(text) <= 150

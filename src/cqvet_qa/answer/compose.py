@@ -11,6 +11,7 @@ import re
 
 from ..retrieval.hybrid import Hit
 from ..sentences import SENTENCE
+from .english import english_lead
 from .features import Candidate, coverage
 from .question import Question
 from .spans import ORG_PREFIX, Span
@@ -55,7 +56,11 @@ def compose(question: Question, c: Candidate, span: Span | None, terms: dict[str
     """The span (with whose it is, for a case) and as much of the sentence as the answer's length allows."""
     scope = scope_of(c)
     if question.lang == "en":
-        head = (f"{span.text} — " if span else "") + "the report says" + (f" (a case of {scope})" if scope else "") + ": “"
+        says = "the report says" + (f" (a case of {scope})" if scope else "") + ": “"
+        lead = english_lead(span, question.text) if span else ""
+        if lead and len(lead) + len(says) + len(c.sentence) + 4 > MAX_ANSWER_CHARS:
+            lead = span.text  # the English words would cut the quote, which may hold the figure asked
+        head = (f"{lead} — " if lead else "") + says
         return head + _window(c.sentence, span, terms, MAX_ANSWER_CHARS - len(head) - 1) + "”"
     if span is None:
         head = f"{scope}：" if scope else ""
