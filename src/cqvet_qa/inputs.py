@@ -80,9 +80,13 @@ def normalise(text: str) -> str:
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     text = "".join(_fold_char(ch) for ch in text)
-    if "<" in text:
-        text = _TAG.sub(" ", _BLOCK.sub(" ", text))
+    text = strip_tags(text)
     return _CJK_GAP.sub("", _SPACES.sub(" ", text)).strip()
+
+
+def strip_tags(text: str) -> str:
+    """HTML markup dropped: script and style elements whole, other tags leaving their text."""
+    return _TAG.sub(" ", _BLOCK.sub(" ", text)) if "<" in text else text
 
 
 def clean_question(question, max_chars: int = MAX_QUESTION_CHARS, lang: str | None = None) -> CleanQuestion:

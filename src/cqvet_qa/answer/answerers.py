@@ -49,7 +49,8 @@ class LLMAnswerer:
 
     def stream(self, assistant, question, history, k, doc) -> Iterator[Answer]:
         fallback = answer_question(assistant, question, history, k=k, doc=doc)
-        for answer in stream_llm_answer(self.llm, fallback.question, fallback.hits, fallback):
+        terms = assistant.query_terms(fallback.question)
+        for answer in stream_llm_answer(self.llm, fallback.question, fallback.hits, fallback, terms):
             # The fallback's citation pages are set already; the LLM's cite passages by their first page.
             yield set_citation_pages(assistant.searcher, answer) if answer.mode == "llm" else answer
 
