@@ -45,6 +45,7 @@ logging.getLogger("httpcore").setLevel(logging.INFO)
 MAX_PASSAGES = 10  # passages shown to the model; markers beyond them are invalid
 MAX_PASSAGE_CHARS = 1200
 MAX_STREAM_CHARS = 2000  # stop reading a runaway answer (it is cut to 150 characters anyway)
+UNCHECKED = "still being written: checked against its sources once complete"  # the note while it streams
 
 SYSTEM_PROMPT = """你是重庆职业教育质量年度报告的问答助手。只根据用户消息中编号的段落回答，不要使用其他知识。
 - 用 [n] 标注所依据的段落编号，例如：88.5% [1]。
@@ -228,6 +229,7 @@ def _answer(text: str, question: str, passages: list[Hit], hits: list[Hit], fina
         hits=hits,
         question=question,
         mode="llm",
+        note="" if final else UNCHECKED,
     )
 
 
