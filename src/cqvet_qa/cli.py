@@ -229,7 +229,8 @@ def cmd_docs(args, settings: Settings) -> int:
             print(f"{d.doc_id}  skipped: {d.skipped}")
         else:
             pages = f"{d.pages} pages" if d.pages is not None else "no pages"
-            print(f"{d.doc_id}  “{d.title}”  {d.passages} passages, {pages}")
+            encoding = f", read as {d.encoding}" if d.encoding not in ("", "utf-8") else ""
+            print(f"{d.doc_id}  “{d.title}”  {d.passages} passages, {pages}{encoding}")
     return 0
 
 

@@ -67,6 +67,7 @@ class DocumentInfo:
     passages: int
     pages: int | None  # None for formats without pages (Markdown)
     skipped: str = ""  # why it could not be read (it then has no passages)
+    encoding: str = ""  # a text file's encoding as detected (utf-8, gb18030, utf-16…); "" for PDFs
 
 
 @dataclass
@@ -319,7 +320,9 @@ def _read(source: SourceFile, split: SplitSettings, embedder: Embedder) -> tuple
     except UnreadableDocument as exc:
         return DocumentInfo(source.doc_id, source.path.stem, 0, None, skipped=exc.reason), []
     passages = split_document(doc, source.doc_id, split, token_count=embedder.token_count)
-    return DocumentInfo(source.doc_id, doc.title, len(passages), doc.pages), passages
+    if doc.encoding not in ("", "utf-8"):
+        log.info("read %s as %s text", source.doc_id, doc.encoding)
+    return DocumentInfo(source.doc_id, doc.title, len(passages), doc.pages, encoding=doc.encoding), passages
 
 
 def _skips(infos: list[DocumentInfo]) -> list[str]:

@@ -55,6 +55,7 @@ class CleanDocument:
     text: str
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None  # None for formats without pages (Markdown)
+    encoding: str = ""  # of a text file, as read (corpus/encoding.py); "" for PDFs
 
     def page_text(self, page: int | None) -> str:
         """The text printed on one page, block by block (all of it for a document without pages), for showing a cited page whole."""

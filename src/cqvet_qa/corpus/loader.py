@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import CleanDocument, clean_report
+from .encoding import decode
 from .markdown import read_markdown
 from .pdf import read_pdf
 
@@ -43,17 +44,22 @@ class SourceFile:
     sha256: str  # of the file and its sidecar: a new title is a change too
 
 
-def _read_utf8(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+def _text_reader(parse: Callable[[str], CleanDocument]) -> Callable[[Path], CleanDocument]:
+    """A reader of text files in any encoding `decode` detects; the document records which it was."""
+
+    def read(path: Path) -> CleanDocument:
+        text, encoding = decode(path.read_bytes())
+        doc = parse(text)
+        doc.encoding = encoding
+        return doc
+
+    return read
 
 
 READERS: dict[str, Callable[[Path], CleanDocument]] = {
-    ".txt": lambda path: clean_report(_read_utf8(path), title=""),
-    ".md": lambda path: read_markdown(_read_utf8(path)),
-    ".markdown": lambda path: read_markdown(_read_utf8(path)),
+    ".txt": _text_reader(lambda text: clean_report(text, title="")),
+    ".md": _text_reader(read_markdown),
+    ".markdown": _text_reader(read_markdown),
     ".pdf": read_pdf,
 }
 SUPPORTED = set(READERS)
