@@ -71,7 +71,7 @@ class Assistant:
         list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
         retriever = retriever_named(settings.retriever)  # an unknown name is reported before the model loads
         embedder = embedder or Embedder(settings)
-        loaded = open_index(settings.corpus, settings.index, embedder, rebuild=rebuild, progress=progress)
+        loaded = open_index(settings.corpus, settings.index, embedder, rebuild, progress, settings.max_document_mb)
         return cls(embedder, retriever.from_index(loaded, settings), settings, loaded.sentences)
 
     def ask(
@@ -112,9 +112,9 @@ class Assistant:
         For a running app (the chat's uploads): the model already in memory embeds the new
         passages, then the new index replaces the old one in a single step.
         """
-        copied = add_files(files, self.corpus)
+        copied = add_files(files, self.corpus, self.settings.max_document_mb)
         split = SplitSettings(max_tokens=self.embedder.info.max_seq_length)
-        report = build_index(self.corpus, self.index, self.embedder, split, progress=progress)
+        report = build_index(self.corpus, self.index, self.embedder, split, progress, max_document_mb=self.settings.max_document_mb)
         loaded = load_index(self.index)
         self.searcher, self.sentences = retriever_named(self.settings.retriever).from_index(loaded, self.settings), loaded.sentences
         return copied, report
@@ -132,7 +132,10 @@ class Assistant:
         return self.searcher.translator
 
 
-def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False) -> LoadedIndex:
+def open_index(
+    corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False,
+    max_document_mb: float | None = None,
+) -> LoadedIndex:
     """Load the index, first building it when it is missing, damaged or stale (unless told not to)."""
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
     reason = stale_reason(index_dir, list_documents(corpus_dir), embedder.info.to_dict(), split)
@@ -144,7 +147,7 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: b
     if not rebuild:
         raise IndexUnusable(f"the index at {index_dir} cannot be used: {reason} (run without --no-rebuild)")
     log.warning("Building the index at %s: %s", index_dir, reason)
-    build_index(corpus_dir, index_dir, embedder, split, progress=progress)
+    build_index(corpus_dir, index_dir, embedder, split, progress=progress, max_document_mb=max_document_mb)
     return load_index(index_dir)
 
 
@@ -155,12 +158,12 @@ def build_if_needed(settings: Settings, force: bool = False, progress: bool = Fa
         return report
     embedder = Embedder(settings)
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
-    return build_index(settings.corpus, settings.index, embedder, split, progress=progress, full=force)
+    return build_index(settings.corpus, settings.index, embedder, split, progress, force, settings.max_document_mb)
 
 
 def add_documents(files: list[str | Path], settings: Settings, progress: bool = False):
     """`cqvet-qa add`: copy readable documents into the corpus, then index them; (file names, report)."""
-    copied = add_files([Path(f) for f in files], settings.corpus)
+    copied = add_files([Path(f) for f in files], settings.corpus, settings.max_document_mb)
     return copied, build_if_needed(settings, progress=progress)
 
 

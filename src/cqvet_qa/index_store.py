@@ -205,8 +205,13 @@ def build_index(
     split: SplitSettings = SplitSettings(),
     progress: bool = False,
     full: bool = False,
+    max_document_mb: float | None = None,
 ) -> BuildReport:
-    """Bring the index up to date with the corpus; `full` reads and embeds every document anew."""
+    """Bring the index up to date with the corpus; `full` reads and embeds every document anew.
+
+    A document over `max_document_mb` is skipped with that reason; `progress` shows a bar per
+    document being split, then the embedding's.
+    """
     started = time.perf_counter()
     sources = list_documents(corpus_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -229,7 +234,7 @@ def build_index(
             return _report(started, sources, counts, old.manifest.infos(), len(old.passages), rebuilt=False)
         else:
             kept = _kept(old, new_docs)
-        parts = [kept.get(s.doc_id) or (*_read(s, split, embedder), None) for s in sources]
+        parts = [kept.get(s.doc_id) or (*_read(s, split, embedder, max_document_mb, progress), None) for s in sources]
         infos = [info for info, _, _ in parts]
         passages = [p for _, doc_passages, _ in parts for p in doc_passages]
         if not passages:
@@ -313,13 +318,15 @@ def _in_order(parts: list[tuple[DocumentInfo, list[Passage], np.ndarray | None]]
     return np.concatenate(out).astype(np.float32)
 
 
-def _read(source: SourceFile, split: SplitSettings, embedder: Embedder) -> tuple[DocumentInfo, list[Passage]]:
-    """Read and split one document; an unreadable one is recorded as skipped, with the reason."""
+def _read(
+    source: SourceFile, split: SplitSettings, embedder: Embedder, max_mb: float | None, progress: bool
+) -> tuple[DocumentInfo, list[Passage]]:
+    """Read and split one document; an unreadable or oversized one is recorded as skipped, with the reason."""
     try:
-        doc = read_document(source)
+        doc = read_document(source, max_mb)
     except UnreadableDocument as exc:
         return DocumentInfo(source.doc_id, source.path.stem, 0, None, skipped=exc.reason), []
-    passages = split_document(doc, source.doc_id, split, token_count=embedder.token_count)
+    passages = split_document(doc, source.doc_id, split, token_count=embedder.token_count, progress=progress)
     if doc.encoding not in ("", "utf-8"):
         log.info("read %s as %s text", source.doc_id, doc.encoding)
     return DocumentInfo(source.doc_id, doc.title, len(passages), doc.pages, encoding=doc.encoding), passages

@@ -101,12 +101,21 @@ def _sidecar_title(path: Path) -> str:
         return ""
 
 
-def read_document(source: SourceFile) -> CleanDocument:
-    """The document's blocks and title; UnreadableDocument when it yields no text."""
+def read_document(source: SourceFile, max_mb: float | None = None) -> CleanDocument:
+    """The document's blocks and title; UnreadableDocument when it yields no text.
+
+    A file larger than `max_mb` (Settings.max_document_mb) is refused before it is read.
+    """
     path = source.path
     try:
-        if path.stat().st_size == 0:
+        size = path.stat().st_size
+        if size == 0:
             raise ValueError("the file is empty")
+        if max_mb is not None and size > max_mb * 1024 * 1024:
+            raise ValueError(
+                f"the file is {size / 1024 / 1024:.1f} MB; documents over {max_mb:g} MB are skipped "
+                "(CQVET_MAX_DOCUMENT_MB sets the limit)"
+            )
         doc = READERS[path.suffix.lower()](path)
     except OSError as exc:
         raise UnreadableDocument(source.doc_id, f"cannot read the file ({exc.strerror or exc})") from exc
@@ -118,7 +127,7 @@ def read_document(source: SourceFile) -> CleanDocument:
     return doc
 
 
-def add_files(files: list[Path], corpus_dir: Path) -> list[str]:
+def add_files(files: list[Path], corpus_dir: Path, max_mb: float | None = None) -> list[str]:
     """Copy documents (with their sidecars) into the corpus; refuse all if one could not be indexed.
 
     Each file is read first, so a scan or a damaged file is reported here
@@ -130,7 +139,7 @@ def add_files(files: list[Path], corpus_dir: Path) -> list[str]:
             raise CorpusError(f"not a file: {path}")
         if not is_document(path):
             raise CorpusError(f"{path.name}: not a document the corpus can hold ({', '.join(sorted(SUPPORTED))})")
-        read_document(SourceFile(path.name, path, ""))
+        read_document(SourceFile(path.name, path, ""), max_mb)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for path in files:
