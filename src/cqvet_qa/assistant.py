@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from .corpus.loader import add_files, list_documents
 from .embedding.model import Embedder, resolve_model
 from .inputs import clean_history, clean_question
 from .index_store import (
+    CURRENT,
     BuildReport,
     DocumentInfo,
     IndexUnusable,
     LoadedIndex,
+    Manifest,
     build_index,
     current_manifest,
     load_index,
@@ -42,13 +45,17 @@ class Assistant:
     `Answer`; `documents()` lists what is indexed. Loading takes the model (a few seconds, once).
     """
 
-    def __init__(self, embedder: Embedder, searcher: Retriever, settings: Settings, sentences: SentenceVectors) -> None:
+    def __init__(
+        self, embedder: Embedder, searcher: Retriever, settings: Settings, sentences: SentenceVectors, build: Path | None = None
+    ) -> None:
         self.embedder = embedder
         self.searcher = searcher
         self.settings = settings
         self.sentences = sentences  # the answerer's sentence vectors, made at build time
         self.corpus = settings.corpus
         self.index = settings.index
+        self.build = build  # the build folder in use: another process's build swaps `current` away from it
+        self._swap = threading.Lock()
 
     @classmethod
     def load(
@@ -72,7 +79,29 @@ class Assistant:
         retriever = retriever_named(settings.retriever)  # an unknown name is reported before the model loads
         embedder = embedder or Embedder(settings)
         loaded = open_index(settings.corpus, settings.index, embedder, rebuild, progress, settings.max_document_mb)
-        return cls(embedder, retriever.from_index(loaded, settings), settings, loaded.sentences)
+        return cls(embedder, retriever.from_index(loaded, settings), settings, loaded.sentences, loaded.path)
+
+    def _follow_current(self) -> None:
+        """Use the build `current` names now, if another process (a `cqvet-qa build`) swapped it.
+
+        One readlink per request; the new build loads once, under a lock, and a build that cannot
+        be loaded leaves the one in use (the next request tries again).
+        """
+        if self.build is None or (self.index / CURRENT).resolve() == self.build:
+            return
+        with self._swap:
+            if (self.index / CURRENT).resolve() == self.build:
+                return
+            try:
+                self._use(load_index(self.index))
+            except IndexUnusable as exc:
+                log.warning("The index at %s was rebuilt but cannot be loaded yet (%s); answering from the one in use", self.index, exc)
+                return
+            log.info("The index at %s was rebuilt by another process; answering from the new build", self.index)
+
+    def _use(self, loaded: LoadedIndex) -> None:
+        self.searcher = retriever_named(self.settings.retriever).from_index(loaded, self.settings)
+        self.sentences, self.build = loaded.sentences, loaded.path
 
     def ask(
         self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None
@@ -95,6 +124,7 @@ class Assistant:
         """
         cleaned = clean_question(question)
         answerer = choose_answerer(mode, self.settings)  # ValueError for an unknown mode, before any work
+        self._follow_current()
         for answer in answerer.stream(self, cleaned.text, clean_history(history) or [], k, doc):
             if cleaned.note:
                 answer = replace(answer, note=" · ".join(n for n in (cleaned.note, answer.note) if n))
@@ -104,6 +134,7 @@ class Assistant:
         """Top k passages; `doc` (file name or title) keeps the search to one document."""
         query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
+        self._follow_current()
         return self.searcher.search(query, self.embedder.encode_query(query), k, doc=doc)
 
     def add(self, files: list[Path], progress: bool = False) -> tuple[list[str], BuildReport]:
@@ -115,13 +146,17 @@ class Assistant:
         copied = add_files(files, self.corpus, self.settings.max_document_mb)
         split = SplitSettings(max_tokens=self.embedder.info.max_seq_length)
         report = build_index(self.corpus, self.index, self.embedder, split, progress, max_document_mb=self.settings.max_document_mb)
-        loaded = load_index(self.index)
-        self.searcher, self.sentences = retriever_named(self.settings.retriever).from_index(loaded, self.settings), loaded.sentences
+        with self._swap:
+            self._use(load_index(self.index))
         return copied, report
 
     def documents(self) -> list[DocumentInfo]:
-        """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
-        return current_manifest(self.index).infos()
+        """The documents in the index in use (title, passages, pages; unreadable ones with the reason).
+
+        Read from the build that answers, so that every name listed can be asked about.
+        """
+        self._follow_current()
+        return Manifest.read(self.build / "manifest.json").infos() if self.build else current_manifest(self.index).infos()
 
     # The extractive answer (answer.pipeline) weighs a question's terms as the hybrid retriever cuts them.
     def query_terms(self, query: str) -> list[str]:

@@ -69,6 +69,11 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.stem + ".meta.json")
 
 
+def leaves_folder(path: Path) -> bool:
+    """A symbolic link to something outside the folder it sits in (the corpus): never read."""
+    return path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve())
+
+
 def is_document(path: Path) -> bool:
     """A file the corpus indexes (hidden files, such as editors' temporary copies, are not)."""
     return path.is_file() and path.suffix.lower() in SUPPORTED and not path.name.startswith((".", "~$"))
@@ -83,6 +88,9 @@ def list_documents(corpus_dir: Path) -> list[SourceFile]:
     sources = []
     for path in files:
         digest = hashlib.sha256()
+        if leaves_folder(path):
+            sources.append(SourceFile(path.name, path, "link:" + os.readlink(path)))  # read_document refuses it
+            continue
         try:
             digest.update(path.read_bytes())
             if _sidecar(path).is_file():
@@ -107,6 +115,8 @@ def read_document(source: SourceFile, max_mb: float | None = None) -> CleanDocum
     A file larger than `max_mb` (Settings.max_document_mb) is refused before it is read.
     """
     path = source.path
+    if leaves_folder(path):
+        raise UnreadableDocument(source.doc_id, "a link to a file outside the corpus folder: not read")
     try:
         size = path.stat().st_size
         if size == 0:
