@@ -17,6 +17,12 @@ from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
 DEFAULT_HOST = "127.0.0.1"
 
+# Gradio keeps a per-session state for its last 10,000 sessions, and every API call is a session
+# of its own: ~80 KB each, so RSS grew by ~40 KB per HTTP request, towards ~800 MB
+# (benchmarks/soak.py). The page keeps its conversation in the browser; the server's per-session
+# state is only a pending dislike, so the last 200 sessions are plenty.
+SESSION_CAPACITY = 200
+
 # What `start` passes to Gradio, whatever GRADIO_* variables say: no share link, no uploads
 # (max_file_size 0, and the guard answers 404 on the upload routes; `allow_upload` sets 20 MB), no MCP
 # server, no server-side rendering, no error details sent to clients. Gradio itself serves no
@@ -31,6 +37,7 @@ SAFE_LAUNCH = {
     "enable_monitoring": False,
     "show_error": False,
     "strict_cors": True,
+    "state_session_capacity": SESSION_CAPACITY,
 }
 
 
