@@ -32,7 +32,11 @@ def generate(shape: str, mb: float, folder: Path) -> Path:
     else:
         unit = "[重庆 **职业 <!-- 教育 *x `y " + LINE + "\n"
     path = folder / f"{mb:g}MB-{shape}"
-    path.write_text(unit * (size // len(unit.encode()) + 1), encoding="utf-8")
+    count = size // len(unit.encode()) + 1
+    if shape == "sections.md":  # each section its own heading, as in a real document
+        path.write_text("".join(f"## 第{i}节\n\n{LINE}\n\n" for i in range(count)), encoding="utf-8")
+    else:
+        path.write_text(unit * count, encoding="utf-8")
     return path
 
 
