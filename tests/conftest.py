@@ -50,16 +50,15 @@ def dev_questions() -> list[str]:
 
 @contextmanager
 def serving(assistant: Assistant, feedback):
-    """The chat app of `assistant` on a free loopback port: yields its URL."""
-    from cqvet_qa.ui.layout import build_app  # here, so that the unit layer does not import Gradio
+    """The chat app of `assistant` on a free loopback port, started as `cqvet-qa serve` starts it: yields its URL."""
+    from cqvet_qa.ui.server import start  # here, so that the unit layer does not import Gradio
 
-    demo = build_app(assistant, feedback_path=feedback)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    demo, url = start(assistant, port=port, feedback_path=feedback, warm_up=False)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield url
     finally:
         demo.close()
 

@@ -308,7 +308,7 @@ def test_docs_json_lists_the_documents(site, capsys):
     assert code == 0 and listing["corpus_changed"] is False
     docs = {d["doc_id"]: d for d in listing["documents"]}
     assert sorted(docs) == sorted([PDF, MD, *UNREADABLE])
-    assert docs[PDF] | {"passages": 0} == {"doc_id": PDF, "title": PDF_TITLE, "passages": 0, "pages": 3, "skipped": ""}
-    assert docs[MD]["title"] == MD_TITLE and docs[MD]["pages"] is None
+    assert docs[PDF] | {"passages": 0} == {"doc_id": PDF, "title": PDF_TITLE, "passages": 0, "pages": 3, "skipped": "", "encoding": ""}
+    assert docs[MD]["title"] == MD_TITLE and docs[MD]["pages"] is None and docs[MD]["encoding"] == "utf-8"
     assert docs[PDF]["passages"] == len(passages_of(index, PDF)) and docs[MD]["passages"] == len(passages_of(index, MD))
     assert all(docs[name]["passages"] == 0 and reason in docs[name]["skipped"] for name, reason in UNREADABLE.items())

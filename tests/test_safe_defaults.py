@@ -56,6 +56,7 @@ def test_started_app_is_local_and_never_shared(served):
     assert url.startswith("http://127.0.0.1:")
     assert demo.server_name == "127.0.0.1"
     assert demo.share is False and demo.share_url is None
+    assert demo.state_session_capacity == ui.SESSION_CAPACITY == 200  # per-session state is bounded (benchmarks/soak.py)
     config = httpx.get(url + "config", timeout=30).json()
     assert not config.get("share_url") and not config.get("show_error") and not config.get("mcp_server")
     assert not config.get("vibe_mode")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,10 +16,12 @@ from .corpus.loader import add_files, list_documents
 from .embedding.model import Embedder, resolve_model
 from .inputs import clean_history, clean_question
 from .index_store import (
+    CURRENT,
     BuildReport,
     DocumentInfo,
     IndexUnusable,
     LoadedIndex,
+    Manifest,
     build_index,
     current_manifest,
     load_index,
@@ -43,13 +46,17 @@ class Assistant:
     `Answer`; `documents()` lists what is indexed. Loading takes the model (a few seconds, once).
     """
 
-    def __init__(self, embedder: Embedder, searcher: Retriever, settings: Settings, sentences: SentenceVectors) -> None:
+    def __init__(
+        self, embedder: Embedder, searcher: Retriever, settings: Settings, sentences: SentenceVectors, build: Path | None = None
+    ) -> None:
         self.embedder = embedder
         self.searcher = searcher
         self.settings = settings
         self.sentences = sentences  # the answerer's sentence vectors, made at build time
         self.corpus = settings.corpus
         self.index = settings.index
+        self.build = build  # the build folder in use: another process's build swaps `current` away from it
+        self._swap = threading.Lock()
 
     @classmethod
     def load(
@@ -72,8 +79,30 @@ class Assistant:
         list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
         retriever = retriever_named(settings.retriever)  # an unknown name is reported before the model loads
         embedder = embedder or Embedder(settings)
-        loaded = open_index(settings.corpus, settings.index, embedder, rebuild=rebuild, progress=progress)
-        return cls(embedder, retriever.from_index(loaded, settings), settings, loaded.sentences)
+        loaded = open_index(settings.corpus, settings.index, embedder, rebuild, progress, settings.max_document_mb)
+        return cls(embedder, retriever.from_index(loaded, settings), settings, loaded.sentences, loaded.path)
+
+    def _follow_current(self) -> None:
+        """Use the build `current` names now, if another process (a `cqvet-qa build`) swapped it.
+
+        One readlink per request; the new build loads once, under a lock, and a build that cannot
+        be loaded leaves the one in use (the next request tries again).
+        """
+        if self.build is None or (self.index / CURRENT).resolve() == self.build:
+            return
+        with self._swap:
+            if (self.index / CURRENT).resolve() == self.build:
+                return
+            try:
+                self._use(load_index(self.index))
+            except IndexUnusable as exc:
+                log.warning("The index at %s was rebuilt but cannot be loaded yet (%s); answering from the one in use", self.index, exc)
+                return
+            log.info("The index at %s was rebuilt by another process; answering from the new build", self.index)
+
+    def _use(self, loaded: LoadedIndex) -> None:
+        self.searcher = retriever_named(self.settings.retriever).from_index(loaded, self.settings)
+        self.sentences, self.build = loaded.sentences, loaded.path
 
     def ask(
         self, question: str, history: list[tuple[str, str]] | None = None, k: int = 5, mode: str | None = None, doc: str | None = None
@@ -96,6 +125,7 @@ class Assistant:
         """
         cleaned = clean_question(question)
         answerer = choose_answerer(mode, self.settings)  # ValueError for an unknown mode, before any work
+        self._follow_current()
         for answer in answerer.stream(self, cleaned.text, clean_history(history) or [], k, doc):
             if cleaned.note:
                 answer = replace(answer, note=" · ".join(n for n in (cleaned.note, answer.note) if n))
@@ -105,6 +135,7 @@ class Assistant:
         """Top k passages; `doc` (file name or title) keeps the search to one document."""
         query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
+        self._follow_current()
         return self.searcher.search(query, self.embedder.encode_query(query), k, doc=doc)
 
     def add(self, files: list[Path], progress: bool = False) -> tuple[list[str], BuildReport]:
@@ -113,16 +144,20 @@ class Assistant:
         For a running app (the chat's uploads): the model already in memory embeds the new
         passages, then the new index replaces the old one in a single step.
         """
-        copied = add_files(files, self.corpus)
+        copied = add_files(files, self.corpus, self.settings.max_document_mb)
         split = SplitSettings(max_tokens=self.embedder.info.max_seq_length)
-        report = build_index(self.corpus, self.index, self.embedder, split, progress=progress)
-        loaded = load_index(self.index)
-        self.searcher, self.sentences = retriever_named(self.settings.retriever).from_index(loaded, self.settings), loaded.sentences
+        report = build_index(self.corpus, self.index, self.embedder, split, progress, max_document_mb=self.settings.max_document_mb)
+        with self._swap:
+            self._use(load_index(self.index))
         return copied, report
 
     def documents(self) -> list[DocumentInfo]:
-        """The documents in the index (title, passages, pages; unreadable ones with the reason)."""
-        return current_manifest(self.index).infos()
+        """The documents in the index in use (title, passages, pages; unreadable ones with the reason).
+
+        Read from the build that answers, so that every name listed can be asked about.
+        """
+        self._follow_current()
+        return Manifest.read(self.build / "manifest.json").infos() if self.build else current_manifest(self.index).infos()
 
     def query_terms(self, query: str) -> list[str]:
         """A query's search terms in the report's wording (an English one's with their Chinese)."""
@@ -144,7 +179,10 @@ class Assistant:
         )
 
 
-def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False) -> LoadedIndex:
+def open_index(
+    corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False,
+    max_document_mb: float | None = None,
+) -> LoadedIndex:
     """Load the index, first building it when it is missing, damaged or stale (unless told not to)."""
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
     reason = stale_reason(index_dir, list_documents(corpus_dir), embedder.info.to_dict(), split)
@@ -156,7 +194,7 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: b
     if not rebuild:
         raise IndexUnusable(f"the index at {index_dir} cannot be used: {reason} (run without --no-rebuild)")
     log.warning("Building the index at %s: %s", index_dir, reason)
-    build_index(corpus_dir, index_dir, embedder, split, progress=progress)
+    build_index(corpus_dir, index_dir, embedder, split, progress=progress, max_document_mb=max_document_mb)
     return load_index(index_dir)
 
 
@@ -167,12 +205,12 @@ def build_if_needed(settings: Settings, force: bool = False, progress: bool = Fa
         return report
     embedder = Embedder(settings)
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
-    return build_index(settings.corpus, settings.index, embedder, split, progress=progress, full=force)
+    return build_index(settings.corpus, settings.index, embedder, split, progress, force, settings.max_document_mb)
 
 
 def add_documents(files: list[str | Path], settings: Settings, progress: bool = False):
     """`cqvet-qa add`: copy readable documents into the corpus, then index them; (file names, report)."""
-    copied = add_files([Path(f) for f in files], settings.corpus)
+    copied = add_files([Path(f) for f in files], settings.corpus, settings.max_document_mb)
     return copied, build_if_needed(settings, progress=progress)
 
 

@@ -225,12 +225,20 @@ def cmd_docs(args, settings: Settings) -> int:
         _print_json({"documents": [d.__dict__ for d in documents], "corpus_changed": corpus_changed})
         return 0
     for d in documents:
+        name = printable(d.doc_id)
         if d.skipped:
-            print(f"{d.doc_id}  skipped: {d.skipped}")
+            print(f"{name}  skipped: {printable(d.skipped)}")
         else:
             pages = f"{d.pages} pages" if d.pages is not None else "no pages"
-            print(f"{d.doc_id}  “{d.title}”  {d.passages} passages, {pages}")
+            encoding = f", read as {d.encoding}" if d.encoding not in ("", "utf-8") else ""
+            print(f"{name}  “{printable(d.title)}”  {d.passages} passages, {pages}{encoding}")
     return 0
+
+
+def printable(text: str) -> str:
+    """A name from the corpus as a terminal may show it: newlines, escape sequences and other
+    control or format characters become "?", so a file name cannot forge lines or recolour the screen."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def _question(text: str, what: str = "question"):

@@ -39,6 +39,7 @@ from .sentences import SentenceVectors, corpus_sentences
 FORMAT_VERSION = 4  # 4: sentence vectors for the answerer
 BUILD_LOCK_WAIT = 900  # seconds a build waits for another one; a full build takes about a minute
 CURRENT = "current"
+CHECKSUM = "checksum"  # the manifest's own, over its other fields
 log = logging.getLogger("cqvet_qa")
 
 
@@ -66,6 +67,7 @@ class DocumentInfo:
     passages: int
     pages: int | None  # None for formats without pages (Markdown)
     skipped: str = ""  # why it could not be read (it then has no passages)
+    encoding: str = ""  # a text file's encoding as detected (utf-8, gb18030, utf-16…); "" for PDFs
 
 
 @dataclass
@@ -84,21 +86,45 @@ class Manifest:
     def infos(self) -> list[DocumentInfo]:
         return [DocumentInfo(**d) for d in self.catalog]
 
+    def write(self, path: Path) -> None:
+        """The manifest as JSON with a checksum of its content, so that any later change to it shows."""
+        data = asdict(self)
+        data[CHECKSUM] = _content_checksum(data)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
     @classmethod
     def read(cls, path: Path) -> "Manifest":
+        """The manifest, or IndexUnusable in one line: unreadable, another format, or not as written.
+
+        The files' checksums vouch for the rest of the build; this one vouches for the manifest
+        (titles, page counts, those checksums), so a flipped bit is refused, never believed.
+        """
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexUnusable(f"manifest {path} is unreadable ({exc})") from exc
         version = data.get("format_version") if isinstance(data, dict) else None
         if version != FORMAT_VERSION:
-            raise IndexUnusable(
-                f"index format {version} is not {FORMAT_VERSION} (built by cqvet-qa {data.get('package_version') if isinstance(data, dict) else '?'})"
-            )
+            built_by = data.get("package_version") if isinstance(data, dict) else "?"
+            raise IndexUnusable(f"index format {_short(version)} is not {FORMAT_VERSION} (built by cqvet-qa {_short(built_by)})")
+        if data.get(CHECKSUM) != _content_checksum(data):
+            raise IndexUnusable(f"manifest {path} is damaged (it does not match its checksum; cqvet-qa build makes a new index)")
+        del data[CHECKSUM]
         try:
             return cls(**data)
         except TypeError as exc:
             raise IndexUnusable(f"manifest {path} is unreadable ({exc})") from exc
+
+
+def _content_checksum(data: dict) -> str:
+    """sha256 of the manifest's fields (its own checksum aside), in one canonical JSON form."""
+    content = {k: v for k, v in data.items() if k != CHECKSUM}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _short(value, limit: int = 40) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -179,8 +205,13 @@ def build_index(
     split: SplitSettings = SplitSettings(),
     progress: bool = False,
     full: bool = False,
+    max_document_mb: float | None = None,
 ) -> BuildReport:
-    """Bring the index up to date with the corpus; `full` reads and embeds every document anew."""
+    """Bring the index up to date with the corpus; `full` reads and embeds every document anew.
+
+    A document over `max_document_mb` is skipped with that reason; `progress` shows a bar per
+    document being split, then the embedding's.
+    """
     started = time.perf_counter()
     sources = list_documents(corpus_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -203,7 +234,7 @@ def build_index(
             return _report(started, sources, counts, old.manifest.infos(), len(old.passages), rebuilt=False)
         else:
             kept = _kept(old, new_docs)
-        parts = [kept.get(s.doc_id) or (*_read(s, split, embedder), None) for s in sources]
+        parts = [kept.get(s.doc_id) or (*_read(s, split, embedder, max_document_mb, progress), None) for s in sources]
         infos = [info for info, _, _ in parts]
         passages = [p for _, doc_passages, _ in parts for p in doc_passages]
         if not passages:
@@ -287,14 +318,18 @@ def _in_order(parts: list[tuple[DocumentInfo, list[Passage], np.ndarray | None]]
     return np.concatenate(out).astype(np.float32)
 
 
-def _read(source: SourceFile, split: SplitSettings, embedder: Embedder) -> tuple[DocumentInfo, list[Passage]]:
-    """Read and split one document; an unreadable one is recorded as skipped, with the reason."""
+def _read(
+    source: SourceFile, split: SplitSettings, embedder: Embedder, max_mb: float | None, progress: bool
+) -> tuple[DocumentInfo, list[Passage]]:
+    """Read and split one document; an unreadable or oversized one is recorded as skipped, with the reason."""
     try:
-        doc = read_document(source)
+        doc = read_document(source, max_mb)
     except UnreadableDocument as exc:
         return DocumentInfo(source.doc_id, source.path.stem, 0, None, skipped=exc.reason), []
-    passages = split_document(doc, source.doc_id, split, token_count=embedder.token_count)
-    return DocumentInfo(source.doc_id, doc.title, len(passages), doc.pages), passages
+    passages = split_document(doc, source.doc_id, split, token_count=embedder.token_count, progress=progress)
+    if doc.encoding not in ("", "utf-8"):
+        log.info("read %s as %s text", source.doc_id, doc.encoding)
+    return DocumentInfo(source.doc_id, doc.title, len(passages), doc.pages, encoding=doc.encoding), passages
 
 
 def _skips(infos: list[DocumentInfo]) -> list[str]:
@@ -339,7 +374,7 @@ def _write_atomically(index_dir, manifest, passages, tokenizer, vectors, sentenc
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
         sentences.save(tmp)
         manifest.files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")
+        manifest.write(tmp / "manifest.json")
         _fsync_tree(tmp)
         final = index_dir / f"build-{time.time_ns()}"
         tmp.rename(final)

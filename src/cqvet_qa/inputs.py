@@ -15,7 +15,9 @@
   Chinese punctuation (，。？！：；（）“”) is left alone: the report uses it (NFKC would
   turn ？ into ? and （ into ( ), and the answerer splits sentences on it;
 - at most MAX_QUESTION_CHARS characters are kept; a longer question is cut and the
-  result carries a note saying so.
+  result carries a note saying so. The raw text is cut first (to CLEAN_WINDOW characters,
+  room for the markup and controls cleaning drops), then cleaned, so a huge question costs
+  no more than a long one.
 
 An empty question, or one with nothing left after cleaning, raises `InvalidQuestion`.
 Cleaning is idempotent: a cleaned question cleans to itself.
@@ -28,6 +30,10 @@ import unicodedata
 from dataclasses import dataclass
 
 MAX_QUESTION_CHARS = 2000
+CLEAN_WINDOW = 4 * MAX_QUESTION_CHARS  # raw characters looked at: cleaning never sees more
+# What the HTTP API accepts before cleaning; more is refused in one line, not cut.
+MAX_INPUT_CHARS = 10 * MAX_QUESTION_CHARS
+MAX_HISTORY_TURNS = 20  # earlier turns a follow-up question is completed from
 
 _BLOCK = re.compile(r"<(script|style)\b[^<>]{0,500}>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]{0,500})?/?>|<!--.*?(-->|$)|<![A-Za-z][^<>]{0,500}>", re.DOTALL)
@@ -74,9 +80,13 @@ def normalise(text: str) -> str:
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     text = "".join(_fold_char(ch) for ch in text)
-    if "<" in text:
-        text = _TAG.sub(" ", _BLOCK.sub(" ", text))
+    text = strip_tags(text)
     return _CJK_GAP.sub("", _SPACES.sub(" ", text)).strip()
+
+
+def strip_tags(text: str) -> str:
+    """HTML markup dropped: script and style elements whole, other tags leaving their text."""
+    return _TAG.sub(" ", _BLOCK.sub(" ", text)) if "<" in text else text
 
 
 def clean_question(question, max_chars: int = MAX_QUESTION_CHARS, lang: str | None = None) -> CleanQuestion:
@@ -88,11 +98,11 @@ def clean_question(question, max_chars: int = MAX_QUESTION_CHARS, lang: str | No
         raise InvalidQuestion("the question is empty")
     if not isinstance(question, str):
         raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
-    text = normalise(question)
+    text = normalise(question[:CLEAN_WINDOW])
     if not text:
         raise InvalidQuestion("the question is empty")
     note = ""
-    if len(text) > max_chars:
+    if len(text) > max_chars or len(question) > CLEAN_WINDOW:
         text = text[:max_chars].rstrip()
         note = cut_note(len(question), max_chars, lang or _language(text))
     return CleanQuestion(text, note, len(question))
@@ -112,10 +122,14 @@ def clean_history(history) -> list[tuple[str, str]]:
             question, answer = item
         except (TypeError, ValueError):
             continue
-        question = normalise(str(question or ""))[:MAX_QUESTION_CHARS]
+        question = _cut_and_clean(question)
         if question:
-            pairs.append((question, normalise(str(answer or ""))[:MAX_QUESTION_CHARS]))
+            pairs.append((question, _cut_and_clean(answer)))
     return pairs
+
+
+def _cut_and_clean(text) -> str:
+    return normalise(str(text or "")[:CLEAN_WINDOW])[:MAX_QUESTION_CHARS]
 
 
 def _language(text: str) -> str:

@@ -91,9 +91,15 @@ def split_document(
     doc_id: str,
     settings: SplitSettings = SplitSettings(),
     token_count: Callable[[str], int] | None = None,
+    progress: bool = False,
 ) -> list[Passage]:
-    """Passages of one document; `token_count` (prefix included) enforces the model limit."""
+    """Passages of one document; `token_count` (prefix included) enforces the model limit.
+
+    Linear in the document's length (benchmarks/bench_big_document.py); `progress` shows a bar
+    for it, in characters.
+    """
     from langchain_text_splitters import RecursiveCharacterTextSplitter  # builds only: 0.16 s of imports
+    from tqdm import tqdm
 
     splitter = RecursiveCharacterTextSplitter(
         separators=SENTENCE_SEPARATORS,
@@ -103,14 +109,18 @@ def split_document(
         add_start_index=True,
         strip_whitespace=True,
     )
-    content = [b for b in doc.blocks if b.kind not in ("heading", "table")]
+    content = [(i, b) for i, b in enumerate(doc.blocks) if b.kind not in ("heading", "table")]
     pages = _PageMap(doc.blocks)
+    headings = _headings(doc.blocks)
     passages: list[Passage] = []
-    for (_, is_table, table), group_iter in groupby(content, key=lambda b: (tuple(b.section), b.kind == "row", b.table)):
-        group = list(group_iter)
+    bar = tqdm(total=len(doc.text), unit="char", unit_scale=True, desc=f"splitting {doc_id}", disable=not progress, leave=False)
+    for (_, is_table, table), group_iter in groupby(content, key=lambda ib: (tuple(ib[1].section), ib[1].kind == "row", ib[1].table)):
+        at, first = next(group_iter)
+        group = [first, *(b for _, b in group_iter)]
+        bar.update(group[-1].end - group[0].start)
         section = SECTION_SEP.join(group[0].section)
         if is_table:
-            title = _table_title(doc.blocks, group[0])
+            title = _table_title(doc.blocks, at)
             section = SECTION_SEP.join([*group[0].section, title] if title else group[0].section)
             chunks = _pack_rows(group, settings.chunk_size)
             context = table
@@ -121,7 +131,7 @@ def split_document(
                 (start + d.metadata["start_index"], d.page_content)
                 for d in splitter.create_documents([text])
             ]
-            context = _heading_for(doc.blocks, group[0])
+            context = headings[at]
         for chunk_start, chunk_text in chunks:
             for piece_start, piece in _fit_tokens(chunk_start, chunk_text, context, settings, token_count):
                 passages.append(
@@ -138,20 +148,23 @@ def split_document(
                         page_breaks=pages.breaks(piece_start, piece_start + len(piece)),
                     )
                 )
+    bar.close()
     return passages
 
 
-def _heading_for(blocks: list[Block], first: Block) -> str:
-    """The full heading line of the innermost section (a case title says what the case is about)."""
-    for block in reversed(blocks[: blocks.index(first)]):
+def _headings(blocks: list[Block]) -> list[str]:
+    """For each block, the full heading line of the innermost section it is in (a case title says
+    what the case is about), found in one pass so that splitting stays linear in the document."""
+    out, heading = [], ""
+    for block in blocks:
+        out.append(heading)
         if block.kind == "heading":
-            return block.text
-    return ""
+            heading = block.text
+    return out
 
 
-def _table_title(blocks: list[Block], first_row: Block) -> str:
-    """The title printed just before a table's rows ("" for a table without one)."""
-    at = blocks.index(first_row)
+def _table_title(blocks: list[Block], at: int) -> str:
+    """The title printed just before a table's rows, the first at `at` ("" for a table without one)."""
     return blocks[at - 1].text if at and blocks[at - 1].kind == "table" else ""
 
 

@@ -17,6 +17,13 @@ log = logging.getLogger("cqvet_qa")
 
 DEFAULT_LLM_MODEL = "qwen2.5"
 DEFAULT_LLM_TIMEOUT = 30.0
+# A request to the HTTP API (body as sent) and a document of the corpus (file as stored), in MB.
+# A chat request carries the conversation kept in the browser (at most 100 turns with their
+# passages, about 1.5 MB), so 4 MB leaves room; beyond it a request is refused before it is read.
+DEFAULT_MAX_REQUEST_MB = 4.0
+# A 50 MB text reads and splits in well under a minute (benchmarks/bench_big_document.py);
+# a larger file is skipped with a message rather than holding a build for minutes.
+DEFAULT_MAX_DOCUMENT_MB = 50.0
 _OFF = {"0", "false", "no", "off"}
 # Set (unless the user set them) before a model loads: no hub is reachable here, and tokenizers'
 # worker threads would only compete with the query thread for the cores.
@@ -68,6 +75,21 @@ def _timeout(raw: str) -> float:
     return timeout if timeout > 0 else DEFAULT_LLM_TIMEOUT
 
 
+def _megabytes(env: Mapping[str, str], name: str) -> float | None:
+    """A positive size in MB from the environment; None (the default) when unset or not one."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value > 0:
+        return value
+    log.warning("%s=%r is not a positive number of MB; using the default", name, raw)
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus: Path = Path("corpus")  # the documents
@@ -81,6 +103,8 @@ class Settings:
     llm: LLMSettings | None = None  # optional LLM answers
     debug: bool = False  # unexpected errors show their traceback
     status_after: float = 1.0  # seconds a command line loads before it says so on stderr (a wait is not a hang)
+    max_request_mb: float = DEFAULT_MAX_REQUEST_MB  # larger HTTP requests get 413 before they are read
+    max_document_mb: float = DEFAULT_MAX_DOCUMENT_MB  # larger corpus files are skipped with a message
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -98,6 +122,8 @@ class Settings:
             "llm": LLMSettings.from_env(env),
             "debug": bool(env.get("CQVET_DEBUG")),
             "status_after": float(env["CQVET_STATUS_DELAY"]) if env.get("CQVET_STATUS_DELAY") else None,
+            "max_request_mb": _megabytes(env, "CQVET_MAX_REQUEST_MB"),
+            "max_document_mb": _megabytes(env, "CQVET_MAX_DOCUMENT_MB"),
         }
         return cls().with_overrides(**from_env).with_overrides(**overrides)
 

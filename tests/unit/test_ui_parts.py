@@ -6,7 +6,7 @@ import re
 
 from cqvet_qa.corpus.clean import Block, CleanDocument
 from cqvet_qa.feedback import feedback_record
-from cqvet_qa.ui.render import answer_markdown, export_markdown, render_evidence
+from cqvet_qa.ui.render import answer_html, export_markdown, render_evidence
 from cqvet_qa.ui.uploads import MAX_UPLOAD_BYTES, free_name, refusal, safe_name
 
 CITATION = {"doc": "甲校质量年报", "section": "1 办学规模", "page": 3, "quote": "甲校2024年全日制在校生12000人。", "chunk_id": "a-1"}
@@ -22,7 +22,7 @@ TURNS = [
 
 
 def test_bubble_links_every_marker_and_explains_the_confidence():
-    bubble = answer_markdown(0, TURNS[0], "en")
+    bubble = answer_html(0, TURNS[0], "en")
     assert bubble.count('href="#cq-ev-0-1"') == 2  # the inline [1] and the source line's
     assert 'title="The answer model&#x27;s estimate that this answer is right: 91%"' in bubble
     assert "1 办学规模 · p. 3" in bubble
@@ -40,7 +40,7 @@ def test_evidence_keeps_every_turn_and_shows_the_latest_answer():
 
 def test_export_has_questions_answers_and_citations_with_section_and_page():
     text = export_markdown(TURNS, "zh")
-    assert "## 问题: 在校生多少？" in text and "**回答:** 12000人 [1]" in text
+    assert "## 问题: 在校生多少？" in text and "**回答:** 12000人 \\[1\\]" in text
     assert "1. 《甲校质量年报》 1 办学规模 · 第 3 页: “甲校2024年全日制在校生12000人。”" in text
 
 

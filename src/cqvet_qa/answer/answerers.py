@@ -48,10 +48,12 @@ class LLMAnswerer:
         return cls(settings.llm) if settings.llm else ExtractiveAnswerer(note=LLM_NOT_CONFIGURED)
 
     def stream(self, assistant, question, history, k, doc) -> Iterator[Answer]:
-        fallback = answer_question(assistant.reading(), question, history, k=k, doc=doc)
-        for answer in stream_llm_answer(self.llm, fallback.question, fallback.hits, fallback):
+        reading = assistant.reading()
+        fallback = answer_question(reading, question, history, k=k, doc=doc)
+        terms = reading.query_terms(fallback.question)
+        for answer in stream_llm_answer(self.llm, fallback.question, fallback.hits, fallback, terms):
             # The fallback's citation pages are set already; the LLM's cite passages by their first page.
-            yield set_citation_pages(assistant.reading(), answer) if answer.mode == "llm" else answer
+            yield set_citation_pages(reading, answer) if answer.mode == "llm" else answer
 
 
 ANSWERERS: dict[str, Callable[[Settings], Answerer]] = {

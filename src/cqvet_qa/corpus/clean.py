@@ -55,6 +55,7 @@ class CleanDocument:
     text: str
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None  # None for formats without pages (Markdown)
+    encoding: str = ""  # of a text file, as read (corpus/encoding.py); "" for PDFs
 
     def page_text(self, page: int | None) -> str:
         """The text printed on one page, block by block (all of it for a document without pages), for showing a cited page whole."""
@@ -79,13 +80,25 @@ def normalize_spaces(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def join_wrapped(left: str, right: str) -> str:
-    """Join two wrapped fragments: no space between CJK, one between Latin words or numbers."""
-    if not left:
-        return right
-    if left[-1].isascii() and left[-1].isalnum() and right[:1].isascii() and right[:1].isalnum():
-        return f"{left} {right}"
-    return left + right
+def join_fragments(pieces: list[str], space_between) -> tuple[str, list[int]]:
+    """The pieces as one text, and where each starts; a space goes between the text so far and the
+    next piece where `space_between(last character, piece)` says. Linear: a paragraph of a million
+    wrapped lines is not copied once per line."""
+    parts, starts, length, last = [], [], 0, ""
+    for piece in pieces:
+        if last and space_between(last, piece):
+            parts.append(" ")
+            length, last = length + 1, " "
+        starts.append(length)
+        parts.append(piece)
+        length += len(piece)
+        last = piece[-1] if piece else last
+    return "".join(parts), starts
+
+
+def latin_words_meet(last: str, piece: str) -> bool:
+    """Wrapped fragments join without a space between CJK, with one between Latin words or numbers."""
+    return last.isascii() and last.isalnum() and piece[:1].isascii() and piece[:1].isalnum()
 
 
 class _Parser:
@@ -112,11 +125,11 @@ class _Parser:
 
     def flush_paragraph(self) -> None:
         if self.pending:
-            text, breaks = "", []
-            for page, frag in self.pending:
-                text = join_wrapped(text, normalize_spaces(frag))
+            text, starts = join_fragments([normalize_spaces(frag) for _, frag in self.pending], latin_words_meet)
+            breaks: list[list[int]] = []
+            for (page, _), start in zip(self.pending, starts):
                 if not breaks or breaks[-1][1] != page:
-                    breaks.append([len(text) - len(normalize_spaces(frag)), max(page, 1)])
+                    breaks.append([start, max(page, 1)])
             kind = "caption" if self.mode == "caption" else "paragraph"
             self.emit(kind, text, page=breaks[0][1], page_breaks=breaks if len(breaks) > 1 else [])
             self.pending = []

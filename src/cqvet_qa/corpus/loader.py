@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import CleanDocument, clean_report
+from .encoding import decode
 from .markdown import read_markdown
 from .pdf import read_pdf
 
@@ -43,17 +44,22 @@ class SourceFile:
     sha256: str  # of the file and its sidecar: a new title is a change too
 
 
-def _read_utf8(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+def _text_reader(parse: Callable[[str], CleanDocument]) -> Callable[[Path], CleanDocument]:
+    """A reader of text files in any encoding `decode` detects; the document records which it was."""
+
+    def read(path: Path) -> CleanDocument:
+        text, encoding = decode(path.read_bytes())
+        doc = parse(text)
+        doc.encoding = encoding
+        return doc
+
+    return read
 
 
 READERS: dict[str, Callable[[Path], CleanDocument]] = {
-    ".txt": lambda path: clean_report(_read_utf8(path), title=""),
-    ".md": lambda path: read_markdown(_read_utf8(path)),
-    ".markdown": lambda path: read_markdown(_read_utf8(path)),
+    ".txt": _text_reader(lambda text: clean_report(text, title="")),
+    ".md": _text_reader(read_markdown),
+    ".markdown": _text_reader(read_markdown),
     ".pdf": read_pdf,
 }
 SUPPORTED = set(READERS)
@@ -61,6 +67,11 @@ SUPPORTED = set(READERS)
 
 def _sidecar(path: Path) -> Path:
     return path.with_name(path.stem + ".meta.json")
+
+
+def leaves_folder(path: Path) -> bool:
+    """A symbolic link to something outside the folder it sits in (the corpus): never read."""
+    return path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve())
 
 
 def is_document(path: Path) -> bool:
@@ -77,6 +88,9 @@ def list_documents(corpus_dir: Path) -> list[SourceFile]:
     sources = []
     for path in files:
         digest = hashlib.sha256()
+        if leaves_folder(path):
+            sources.append(SourceFile(path.name, path, "link:" + os.readlink(path)))  # read_document refuses it
+            continue
         try:
             digest.update(path.read_bytes())
             if _sidecar(path).is_file():
@@ -95,12 +109,23 @@ def _sidecar_title(path: Path) -> str:
         return ""
 
 
-def read_document(source: SourceFile) -> CleanDocument:
-    """The document's blocks and title; UnreadableDocument when it yields no text."""
+def read_document(source: SourceFile, max_mb: float | None = None) -> CleanDocument:
+    """The document's blocks and title; UnreadableDocument when it yields no text.
+
+    A file larger than `max_mb` (Settings.max_document_mb) is refused before it is read.
+    """
     path = source.path
+    if leaves_folder(path):
+        raise UnreadableDocument(source.doc_id, "a link to a file outside the corpus folder: not read")
     try:
-        if path.stat().st_size == 0:
+        size = path.stat().st_size
+        if size == 0:
             raise ValueError("the file is empty")
+        if max_mb is not None and size > max_mb * 1024 * 1024:
+            raise ValueError(
+                f"the file is {size / 1024 / 1024:.1f} MB; documents over {max_mb:g} MB are skipped "
+                "(CQVET_MAX_DOCUMENT_MB sets the limit)"
+            )
         doc = READERS[path.suffix.lower()](path)
     except OSError as exc:
         raise UnreadableDocument(source.doc_id, f"cannot read the file ({exc.strerror or exc})") from exc
@@ -112,7 +137,7 @@ def read_document(source: SourceFile) -> CleanDocument:
     return doc
 
 
-def add_files(files: list[Path], corpus_dir: Path) -> list[str]:
+def add_files(files: list[Path], corpus_dir: Path, max_mb: float | None = None) -> list[str]:
     """Copy documents (with their sidecars) into the corpus; refuse all if one could not be indexed.
 
     Each file is read first, so a scan or a damaged file is reported here
@@ -124,7 +149,7 @@ def add_files(files: list[Path], corpus_dir: Path) -> list[str]:
             raise CorpusError(f"not a file: {path}")
         if not is_document(path):
             raise CorpusError(f"{path.name}: not a document the corpus can hold ({', '.join(sorted(SUPPORTED))})")
-        read_document(SourceFile(path.name, path, ""))
+        read_document(SourceFile(path.name, path, ""), max_mb)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for path in files:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .clean import Block, CleanDocument, finish_blocks
+from .clean import Block, CleanDocument, finish_blocks, join_fragments
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
@@ -23,14 +23,17 @@ _TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*
 _FRONT_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$", re.MULTILINE)
 _CJK_EDGE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 _SENTENCE_END = re.compile(r"[。！？；.!?;]$")
+# Every span is bounded (MAX_INLINE characters), so an unclosed "[" or "**" costs a bounded look
+# ahead, not a scan to the end of a paragraph: reading stays linear in the file's size.
+MAX_INLINE = 500
 _INLINE = [
-    (re.compile(r"<!--.*?-->"), ""),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""),  # images: the alt text is no content
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links keep their text
-    (re.compile(r"<[^>\n]+>"), ""),  # inline HTML tags
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
-    (re.compile(r"`([^`]*)`"), r"\1"),
+    (re.compile(r"<!--.{0,2000}?-->", re.S), ""),
+    (re.compile(rf"!\[([^\]\n]{{0,{MAX_INLINE}}})\]\([^)\n]{{0,2000}}\)"), ""),  # images: the alt text is no content
+    (re.compile(rf"\[([^\]\n]{{1,{MAX_INLINE}}})\]\([^)\n]{{0,2000}}\)"), r"\1"),  # links keep their text
+    (re.compile(rf"<[^<>\n]{{1,{MAX_INLINE}}}>"), ""),  # inline HTML tags
+    (re.compile(rf"(\*\*|__)(.{{1,{MAX_INLINE}}}?)\1"), r"\2"),
+    (re.compile(rf"(?<![\w*])\*(?!\s)(.{{1,{MAX_INLINE}}}?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(rf"`([^`\n]{{0,{MAX_INLINE}}})`"), r"\1"),
 ]
 
 
@@ -41,13 +44,9 @@ def plain(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def join_lines(left: str, right: str) -> str:
+def words_meet(last: str, line: str) -> bool:
     """Source lines break between words: a space, except next to CJK text."""
-    if not left:
-        return right
-    if _CJK_EDGE.match(left[-1]) or _CJK_EDGE.match(right[:1]):
-        return left + right
-    return f"{left} {right}"
+    return not (_CJK_EDGE.match(last) or _CJK_EDGE.match(line[:1]))
 
 
 def _cells(line: str) -> list[str]:
@@ -73,10 +72,7 @@ class _Reader:
             self.blocks.append(Block(kind, text, 1, path, self.unit, table=table))
 
     def flush(self) -> None:
-        text = ""
-        for line in self.pending:
-            text = join_lines(text, plain(line))
-        self.emit("paragraph", text)
+        self.emit("paragraph", join_fragments([plain(line) for line in self.pending], words_meet)[0])
         self.pending = []
 
     def heading(self, level: int, title: str) -> None:

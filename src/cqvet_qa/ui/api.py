@@ -11,14 +11,21 @@ from dataclasses import replace
 
 import gradio as gr
 
-from ..inputs import MAX_QUESTION_CHARS, CleanQuestion, InvalidQuestion, clean_history, clean_question
+from ..inputs import (
+    MAX_HISTORY_TURNS,
+    MAX_INPUT_CHARS,
+    MAX_QUESTION_CHARS,
+    CleanQuestion,
+    InvalidQuestion,
+    clean_history,
+    clean_question,
+)
 from ..retrieval.base import UnknownDocument
 from .render import esc
 from .texts import TEXTS
 
 log = logging.getLogger("cqvet_qa")
 
-MAX_HISTORY_TURNS = 20
 DEFAULT_K = 5
 API_MAX_K = {"ask": 10, "search": 50}
 MODES = ("", "extractive", "llm")
@@ -49,20 +56,29 @@ def join_notes(*notes: str) -> str:
 
 
 def _clean_history(history) -> list[tuple[str, str]]:
-    """The API's history: a JSON list of [question, answer] pairs (or {question, answer} objects)."""
+    """The API's history: a JSON list of [question, answer] pairs (or {question, answer} objects).
+
+    Its size is checked before anything is cleaned: at most MAX_HISTORY_TURNS turns, each text
+    at most MAX_INPUT_CHARS characters.
+    """
     if history is None or history == "":
         return []
     if not isinstance(history, (list, tuple)):
         raise refuse("history must be a list of [question, answer] pairs")
+    if len(history) > MAX_HISTORY_TURNS:
+        raise refuse(f"history has {len(history):,} turns; at most {MAX_HISTORY_TURNS} are accepted")
     pairs = []
-    for item in list(history)[-MAX_HISTORY_TURNS:]:
+    for item in history:
         if isinstance(item, dict):
             q, a = item.get("question"), item.get("answer")
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             q, a = item
         else:
             raise refuse("history must be a list of [question, answer] pairs")
-        pairs.append((str(q or ""), str(a or "")))
+        pair = (str(q or ""), str(a or ""))
+        if (longest := max(map(len, pair))) > MAX_INPUT_CHARS:
+            raise refuse(f"a history turn has {longest:,} characters; at most {MAX_INPUT_CHARS:,} are accepted")
+        pairs.append(pair)
     return clean_history(pairs)
 
 
@@ -93,8 +109,11 @@ def clamp_k(value, most: int) -> int:
 
 
 def _api_question(question, name: str = "question") -> CleanQuestion:
+    """The API's question, refused before cleaning when it is not text or longer than MAX_INPUT_CHARS."""
     if question is not None and not isinstance(question, str):
         raise refuse(f"the {name} must be text")
+    if question is not None and len(question) > MAX_INPUT_CHARS:
+        raise refuse(f"the {name} has {len(question):,} characters; at most {MAX_INPUT_CHARS:,} are accepted")
     cleaned, problem = prepare_question(question, "en")
     if problem:
         raise refuse(f"the {name} is empty (nothing left once spaces, control characters and markup are removed)")

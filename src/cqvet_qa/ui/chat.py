@@ -15,8 +15,8 @@ from pathlib import Path
 import gradio as gr
 
 from ..feedback import append_feedback, feedback_record
-from ..inputs import clean_history
-from .api import MAX_HISTORY_TURNS, clamp_k, prepare_question
+from ..inputs import MAX_HISTORY_TURNS, clean_history
+from .api import clamp_k, prepare_question
 from .render import bubble, esc, render_evidence
 
 log = logging.getLogger("cqvet_qa")

@@ -103,6 +103,9 @@ def build_app(assistant, feedback_path: Path | None = None, allow_upload: bool =
                 chatbot = gr.Chatbot(
                     label=t["chat"], show_label=False, height=520, elem_id="cq-chat", buttons=["copy"],
                     group_consecutive_messages=False, placeholder=t["intro"],
+                    # Bubbles are escaped HTML (render.py): no Markdown, so no remote image or link
+                    # from a document or an LLM, and no LaTeX.
+                    render_markdown=False, latex_delimiters=[],
                 )
                 with gr.Row(elem_id="cq-ask"):
                     question = gr.Textbox(

@@ -1,7 +1,9 @@
-"""The chat bubbles (Markdown) and the evidence panel (HTML) of a conversation, in the page's language.
+"""The chat bubbles and the evidence panel (both HTML) of a conversation, in the page's language.
 
 Both are drawn from the turns kept in the browser, so they can be drawn again in the other
-language or after a reload; everything from a user or the corpus is escaped.
+language or after a reload. Everything from a user, the corpus or an LLM is escaped text: the
+chat renders no Markdown (layout.py), so `![x](http://…)` in a passage or an LLM's answer shows
+as those characters and loads nothing; the only links are the [n] links to the evidence.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def _confidence(t: dict, answer: dict) -> str:
     return f' <small class="cq-conf cq-conf-{level}" title="{esc(t["confidence_hint"].format(p=p))}">{esc(t["confidence"][level])}</small>'
 
 
-def answer_markdown(turn_index: int, turn: dict, lang: str, show_doc: bool = False) -> str:
+def answer_html(turn_index: int, turn: dict, lang: str, show_doc: bool = False) -> str:
     """The chat bubble of an answered turn: the answer, its confidence and its sources, [n] linking to the evidence."""
     t = words(lang)
     answer = turn["answer"]
@@ -104,13 +106,13 @@ def answer_markdown(turn_index: int, turn: dict, lang: str, show_doc: bool = Fal
     if cited:  # declined: the closest passages, each a link to its evidence
         sources = "; ".join(f"{_link(turn_index, n)} {esc(where(t, c, show_doc))}" for n, c in enumerate(answer["citations"], 1))
         lines.append(f"<small>{esc(t['source' if answer.get('answered', True) else 'closest_short'])}{sources}</small>")
-    return "\n\n".join(lines)
+    return "".join(f"<p>{line}</p>" for line in lines)
 
 
 def bubble(turn_index: int, turn: dict, lang: str, show_doc: bool = False) -> str:
     """What the chat shows for a turn: its answer, or its notice (thinking, empty question, error)."""
     if turn.get("answer"):
-        return answer_markdown(turn_index, turn, lang, show_doc)
+        return answer_html(turn_index, turn, lang, show_doc)
     return esc(words(lang)[turn.get("notice") or "error"])
 
 
@@ -210,17 +212,29 @@ def page_view(t: dict, title: str, page, text: str | None, quote: str) -> str:
     return head + f'<div class="pv-text">{highlight(text, quote)[0]}</div>'
 
 
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]()!<>#|~])")
+
+
+def md_text(text) -> str:
+    """Text as Markdown shows it literally: links, images and markup in it are only characters."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", str(text))
+
+
 def export_markdown(turns: list[dict], lang: str) -> str:
-    """The conversation as Markdown: each question, its answer and its citations with section and page."""
+    """The conversation as Markdown: each question, its answer and its citations with section and page.
+
+    What came from users, documents or an LLM is escaped, so a viewer of the file loads nothing.
+    """
     t = words(lang)
     out = [f"# {t['title']} — {t['export_title']}", ""]
     for turn in turns:
         answer = turn.get("answer")
         if not answer:
             continue
-        out += [f"## {t['export_question']}: {turn['question']}", "", f"**{t['export_answer']}:** {answer.get('text') or t['not_found']}", ""]
+        text = md_text(answer.get("text") or t["not_found"])
+        out += [f"## {t['export_question']}: {md_text(turn['question'])}", "", f"**{t['export_answer']}:** {text}", ""]
         if citations := answer.get("citations"):
             out.append(f"{t['export_citations']}:")
-            out += [f"{n}. {where(t, c, True)}: “{c['quote']}”" for n, c in enumerate(citations, 1)]
+            out += [f"{n}. {md_text(where(t, c, True))}: “{md_text(c['quote'])}”" for n, c in enumerate(citations, 1)]
             out.append("")
     return "\n".join(out)

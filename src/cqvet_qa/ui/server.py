@@ -1,7 +1,8 @@
 """Serving the page and API on this machine only, with Gradio's riskier features off.
 
 Safe by default (`start`): binds 127.0.0.1, never a share link, no file access beyond
-Gradio's own assets, no upload route (unless the owner allows uploads), no MCP server, no SSR.
+Gradio's own assets, no upload route (unless the owner allows uploads), no MCP server, no SSR,
+and every request passes `guard.RequestGuard` (host names, origin, body size) first.
 """
 
 from __future__ import annotations
@@ -9,16 +10,21 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
-
+from .arity import InputCount, input_counts
+from .guard import Policy, RequestGuard
 from .layout import build_app
-from .uploads import MAX_UPLOAD_MB
+from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
 DEFAULT_HOST = "127.0.0.1"
 
+# Gradio keeps a per-session state for its last 10,000 sessions, and every API call is a session
+# of its own: ~80 KB each, so RSS grew by ~40 KB per HTTP request, towards ~800 MB
+# (benchmarks/soak.py). The page keeps its conversation in the browser; the server's per-session
+# state is only a pending dislike, so the last 200 sessions are plenty.
+SESSION_CAPACITY = 200
+
 # What `start` passes to Gradio, whatever GRADIO_* variables say: no share link, no uploads
-# (max_file_size 0, and the upload routes are removed; `allow_upload` sets 20 MB), no MCP
+# (max_file_size 0, and the guard answers 404 on the upload routes; `allow_upload` sets 20 MB), no MCP
 # server, no server-side rendering, no error details sent to clients. Gradio itself serves no
 # file outside its own assets and temp files: allowed_paths stays empty unless the operator
 # sets GRADIO_ALLOWED_PATHS on purpose (tests/test_safe_defaults.py checks the defaults).
@@ -31,24 +37,18 @@ SAFE_LAUNCH = {
     "enable_monitoring": False,
     "show_error": False,
     "strict_cors": True,
+    "state_session_capacity": SESSION_CAPACITY,
 }
 
 
-UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/upload_progress")
+def guard(demo, app, policy: Policy) -> None:
+    """Put RequestGuard (then InputCount) in front of the whole app, Gradio's CORS layer included.
 
-
-def _not_found(request) -> PlainTextResponse:
-    return PlainTextResponse("Not Found", status_code=404)
-
-
-def drop_upload_routes(app) -> None:
-    """Without --allow-upload the upload paths are Not Found, not just a size refusal.
-
-    Gradio's own routes sit in a router FastAPI includes lazily; routes put first in the app
-    match first, so these shadow them (max_file_size 0 still stands behind).
+    FastAPI only takes middleware before it starts, and Gradio adds its CORS layer outside
+    anything passed in; so the guard wraps the built stack itself, right after launch (the
+    server has then answered only Gradio's own start-up check).
     """
-    for path in UPLOAD_ROUTES:
-        app.router.routes.insert(0, Route(path, _not_found, methods=["GET", "POST", "PUT"]))
+    app.middleware_stack = RequestGuard(InputCount(app.build_middleware_stack(), input_counts(demo)), policy)
 
 
 def start(
@@ -63,9 +63,9 @@ def start(
         assistant.search("重庆职业教育", k=1)  # warm up tokenizer and model so the first question is quick
     demo = build_app(assistant, feedback_path, allow_upload=allow_upload)
     options = {**SAFE_LAUNCH, "max_file_size": f"{MAX_UPLOAD_MB}mb"} if allow_upload else SAFE_LAUNCH
-    app, url, _ = demo.launch(server_name=host or DEFAULT_HOST, server_port=port, prevent_thread_lock=True, quiet=True, **options)
-    if not allow_upload:
-        drop_upload_routes(app)
+    host = host or DEFAULT_HOST
+    app, url, _ = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, **options)
+    guard(demo, app, Policy.for_server(host, assistant.settings.max_request_mb, MAX_UPLOAD_BYTES if allow_upload else None))
     return demo, url
 
 
