@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import cqvet_qa.retrieval.milvus_store as milvus_store
-from conftest import DEV_SETS
 from cqvet_qa.assistant import Assistant
 from cqvet_qa.evaluation import read_questions, run_eval
 from cqvet_qa.index_store import IndexUnusable, build_index, current_manifest
@@ -26,7 +25,7 @@ from cqvet_qa.retrieval.base import UnknownDocument
 from cqvet_qa.retrieval.milvus import MilvusRetriever
 from cqvet_qa.retrieval.registry import search_store
 from cqvet_qa.settings import Settings, StoreSettings
-from repo_data import CORPUS, INDEX
+from repo_data import CORPUS, DEV_SETS, INDEX
 from school_reports import SCHOOL_REPORTS, write_corpus
 from test_cli import error_lines, run, shared_model  # noqa: F401 (shared_model is a fixture)
 

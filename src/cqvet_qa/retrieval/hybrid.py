@@ -53,6 +53,12 @@ def _standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean()) / spread if spread > 1e-9 else np.zeros_like(scores)
 
 
+def fuse(dense: np.ndarray, bm25: np.ndarray, weights: FusionWeights) -> np.ndarray:
+    """The fused score of each candidate: its two scores standardised over the candidates, weighted."""
+    share = weights.dense_share
+    return share * _standardise(dense) + (1 - share) * _standardise(bm25)
+
+
 class HybridRetriever(IndexedPassages):
     """The default Retriever (cqvet_qa.retrieval.base): BM25 and FAISS fused."""
 
@@ -93,8 +99,6 @@ class HybridRetriever(IndexedPassages):
         candidates = np.union1d(dense_ids, bm25_ids).astype(np.int64)
         if candidates.size == 0:
             return []
-        share = weights.dense_share
-        fused = share * _standardise(self.vectors[candidates] @ query_vector)
-        fused += (1 - share) * _standardise(bm25_scores[candidates])
+        fused = fuse(self.vectors[candidates] @ query_vector, bm25_scores[candidates], weights)
         order = candidates[np.argsort(-fused, kind="stable")]
         return self.distinct_hits(order.tolist(), dict(zip(candidates.tolist(), fused.tolist())), k)

@@ -4,8 +4,8 @@ The same code talks to Milvus Lite (the real Milvus core in-process, a file unde
 a Milvus server or cluster: only the URI differs, and the dense index (exact FLAT in Lite, which
 has no graph index; HNSW on a server). Each row is a passage: its id, document, section, page
 and offsets, its text, the dense vector (cosine) and BM25's sparse vector (`sparse.py`), with
-an inverted index on the document for filters. Dense and BM25 are searched and fused by
-Milvus in one hybrid request, weighted by the question's language as the local search is.
+an inverted index on the document for filters. A search asks Milvus for both lists, dense and
+BM25; the retriever fuses them (retrieval/milvus.py).
 pymilvus is imported only here (and only when a Milvus store is chosen).
 """
 
@@ -18,12 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from pymilvus import AnnSearchRequest, DataType, MilvusClient, MilvusException, WeightedRanker
+from pymilvus import DataType, MilvusClient, MilvusException
 
 from ..index_store import IndexUnusable
 from ..passages import Passage
 from ..settings import StoreSettings
-from .hybrid import FusionWeights
 from .sparse import passage_vector
 
 SCHEMA_VERSION = 1  # raise when the collection's fields or vectors change: older collections are rebuilt
@@ -95,20 +94,17 @@ class MilvusStore:
         if reason := self._count_problem(len(passages)):
             raise IndexUnusable(f"{reason} after an update")
 
-    def search(self, vector: np.ndarray, sparse: dict[int, float], weights: FusionWeights, depth: int,
-               doc_id: str | None = None) -> list[tuple[str, float]]:
-        """(passage id, fused score) of the best `depth` passages, best first; `doc_id` keeps to one document."""
-        where = f"doc_id == {_literal(doc_id)}" if doc_id else None
-        dense = AnnSearchRequest([vector.astype(np.float32).tolist()], DENSE, self._dense_search, depth, expr=where)
+    def search(self, vector: np.ndarray, sparse: dict[int, float], depth: int,
+               doc_id: str | None = None) -> tuple[dict[str, float], dict[str, float]]:
+        """The best `depth` passages by meaning and by BM25: {passage id: cosine}, {passage id: BM25};
+        `doc_id` keeps both to one document. No BM25 list when no term of the question is in any passage."""
+        where = f"doc_id == {_literal(doc_id)}" if doc_id else ""
         with self._errors("cannot be searched"):
-            if not sparse:  # no term of the question is in any passage: meaning alone
-                found = self.client.search(self.name, dense.data, anns_field=DENSE, search_params=self._dense_search,
-                                           limit=depth, filter=where or "")
-            else:
-                bm25 = AnnSearchRequest([sparse], SPARSE, {"metric_type": "IP"}, depth, expr=where)
-                found = self.client.hybrid_search(self.name, [dense, bm25], WeightedRanker(weights.dense, weights.bm25),
-                                                  limit=depth)
-        return [(hit["id"], float(hit["distance"])) for hit in found[0]]
+            [dense] = self.client.search(self.name, [vector.astype(np.float32).tolist()], anns_field=DENSE,
+                                         search_params=self._dense_search, limit=depth, filter=where)
+            [bm25] = self.client.search(self.name, [sparse], anns_field=SPARSE, search_params={"metric_type": "IP"},
+                                        limit=depth, filter=where) if sparse else [[]]
+        return {hit["id"]: float(hit["distance"]) for hit in dense}, {hit["id"]: float(hit["distance"]) for hit in bm25}
 
     @property
     def _dense_search(self) -> dict:

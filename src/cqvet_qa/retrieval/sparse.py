@@ -1,8 +1,7 @@
 """BM25 as sparse vectors over the project's own jieba tokens, for an engine that scores inner products.
 
-Chosen over Milvus's built-in BM25 function (its `chinese` analyzer) on the dev set: the project's
-tokenizer knows the report's mined names, its stop words and synonyms, and the weighted ranker
-over the built-in function's scores ranked nothing useful in Milvus Lite 2.5.1 (README, "Milvus").
+Chosen over Milvus's built-in BM25 function (its `chinese` analyzer) on the dev set (README,
+"Milvus"): the project's tokenizer knows the report's mined names, its stop words and synonyms.
 A passage's vector holds each token's saturated term frequency (BM25's k1 and b, against a fixed
 typical length, so that adding documents never changes the vectors of others); a query's holds
 each term's IDF from the local build's statistics. Their inner product is the BM25 score.
