@@ -154,8 +154,12 @@ def _store_problem(manifest: Manifest, store: SearchStore | None) -> str | None:
     if store is None:
         return None
     if manifest.store != store.record:
-        return f"the search store changed ({manifest.store.get('uri', 'none')} -> {store.record.get('uri')})"
+        return f"the search store changed ({_described(manifest.store)} -> {_described(store.record)})"
     return store.problem(manifest.passages)
+
+
+def _described(record: dict) -> str:
+    return " ".join(f"{key} {value}" for key, value in record.items()) or "none"
 
 
 def up_to_date_report(

@@ -2,12 +2,10 @@
 
 Chosen by `--store milvus:PATH` (Milvus Lite) or `--store http://HOST:19530` (Settings.store).
 Milvus gives the top passages by meaning (cosine) and by BM25 over the project's jieba tokens
-(`sparse.py`); they are fused as the local search fuses its two lists, by z-scores weighted by
-the question's language. On 334 dev and train questions this matched the local search (hit@5
-0.979 vs 0.982, MRR 0.908 vs 0.906) where Milvus's own weighted ranker, in one hybrid request,
-fell behind (0.955, 0.888): it squashes BM25 scores through an arctangent (README, "Milvus").
-A passage missing from one list scores as that list's last one (BM25: 0 when the list is short,
-as then no other passage holds a term).
+(`sparse.py`), each scored by both; they are fused as the local search fuses them, by z-scores
+weighted by the question's language. Milvus's own weighted ranker, in one hybrid request, fell
+behind on 334 dev and train questions (hit@5 0.955 against 0.982, MRR 0.888 against 0.906): it
+squashes BM25 scores through an arctangent (README, "Milvus").
 """
 
 from __future__ import annotations
@@ -52,15 +50,12 @@ class MilvusRetriever(IndexedPassages):
         """Top k passages for the query, with the fusion weights of its language."""
         doc_id = self.passages[self.rows_of(doc)[0]].doc_id if doc else None
         sparse = query_vector(longest_only(self.query_terms(query)), self.bm25)
-        depth = max(self.depth, 2 * k)
-        dense, bm25 = self.store.search(vector, sparse, depth, doc_id)
-        candidates = [c for c in dict.fromkeys([*dense, *bm25]) if c in self.position]
+        dense, bm25 = self.store.search(vector, sparse, max(self.depth, 2 * k), doc_id)
+        candidates = [c for c in dense if c in self.position]
         if not candidates:
             return []
-        dense_floor = min(dense.values(), default=0.0)
-        bm25_floor = min(bm25.values()) if len(bm25) == depth else 0.0
-        fused = fuse(np.array([dense.get(c, dense_floor) for c in candidates]),
-                     np.array([bm25.get(c, bm25_floor) for c in candidates]), WEIGHTS[detect_language(query)])
+        fused = fuse(np.array([dense[c] for c in candidates]), np.array([bm25.get(c, 0.0) for c in candidates]),
+                     WEIGHTS[detect_language(query)])
         order = np.argsort(-fused, kind="stable")
         ids = [self.position[candidates[i]] for i in order]
         return self.distinct_hits(ids, dict(zip(ids, fused[order].tolist())), k)

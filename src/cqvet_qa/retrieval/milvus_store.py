@@ -4,8 +4,9 @@ The same code talks to Milvus Lite (the real Milvus core in-process, a file unde
 a Milvus server or cluster: only the URI differs, and the dense index (exact FLAT in Lite, which
 has no graph index; HNSW on a server). Each row is a passage: its id, document, section, page
 and offsets, its text, the dense vector (cosine) and BM25's sparse vector (`sparse.py`), with
-an inverted index on the document for filters. A search asks Milvus for both lists, dense and
-BM25; the retriever fuses them (retrieval/milvus.py).
+an inverted index on the document for filters. A search asks Milvus for both top lists, dense
+and BM25, then for each list's scores of the other's passages (two searches filtered by passage
+id), so the retriever fuses exact scores as the local search does (retrieval/milvus.py).
 pymilvus is imported only here (and only when a Milvus store is chosen).
 """
 
@@ -96,15 +97,30 @@ class MilvusStore:
 
     def search(self, vector: np.ndarray, sparse: dict[int, float], depth: int,
                doc_id: str | None = None) -> tuple[dict[str, float], dict[str, float]]:
-        """The best `depth` passages by meaning and by BM25: {passage id: cosine}, {passage id: BM25};
-        `doc_id` keeps both to one document. No BM25 list when no term of the question is in any passage."""
+        """The best `depth` passages by meaning and by BM25, each list completed with the other's
+        passages: ({passage id: cosine}, {passage id: BM25}) over the same candidates, as the local
+        search scores them (a passage without any of the terms has no BM25 entry: 0).
+        `doc_id` keeps the search to one document."""
         where = f"doc_id == {_literal(doc_id)}" if doc_id else ""
+        query = vector.astype(np.float32).tolist()
+        dense = self._scores(query, DENSE, self._dense_search, depth, where)
+        bm25 = self._scores(sparse, SPARSE, {"metric_type": "IP"}, depth, where) if sparse else {}
+        dense.update(self._scores(query, DENSE, self._dense_search, where=where, only=[c for c in bm25 if c not in dense]))
+        if sparse:
+            bm25.update(self._scores(sparse, SPARSE, {"metric_type": "IP"}, where=where, only=[c for c in dense if c not in bm25]))
+        return dense, bm25
+
+    def _scores(self, query, field: str, params: dict, limit: int = 0, where: str = "",
+                only: list[str] | None = None) -> dict[str, float]:
+        """{passage id: score} of the top `limit` passages, or of the passages `only` names."""
+        if only is not None:
+            if not only:
+                return {}
+            where = " and ".join(filter(None, [where, f"chunk_id in {_literal(only)}"]))
+            limit = len(only)
         with self._errors("cannot be searched"):
-            [dense] = self.client.search(self.name, [vector.astype(np.float32).tolist()], anns_field=DENSE,
-                                         search_params=self._dense_search, limit=depth, filter=where)
-            [bm25] = self.client.search(self.name, [sparse], anns_field=SPARSE, search_params={"metric_type": "IP"},
-                                        limit=depth, filter=where) if sparse else [[]]
-        return {hit["id"]: float(hit["distance"]) for hit in dense}, {hit["id"]: float(hit["distance"]) for hit in bm25}
+            [found] = self.client.search(self.name, [query], anns_field=field, search_params=params, limit=limit, filter=where)
+        return {hit["id"]: float(hit["distance"]) for hit in found}
 
     @property
     def _dense_search(self) -> dict:
