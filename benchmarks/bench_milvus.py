@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_util import clear_query_cache, ms, p50, p95
+from bench_util import clear_query_cache, hits_at, ms, p50, p95
 
 
 def run_milvus(passages, vectors: np.ndarray, tokens: list[list[str]], bm25, questions: list[dict], qvecs: dict,
@@ -55,7 +55,6 @@ def run_milvus(passages, vectors: np.ndarray, tokens: list[list[str]], bm25, que
                 t1 = time.perf_counter()
                 assistant.search(q, k=10)
                 e2e_t.append(ms(time.perf_counter() - t1))
-        n = max(1, len(ranks))
         return {
             "insert_s": round(insert_s, 1),
             "insert_per_s": round(len(passages) / insert_s),
@@ -63,9 +62,7 @@ def run_milvus(passages, vectors: np.ndarray, tokens: list[list[str]], bm25, que
             "retrieval_p95_ms": p95(retrieval_t),
             "search_p50_ms": p50(e2e_t),
             "search_p95_ms": p95(e2e_t),
-            "hit@1": round(sum(r is not None and r <= 1 for r in ranks) / n, 4),
-            "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
-            "hit@10": round(sum(r is not None and r <= 10 for r in ranks) / n, 4),
+            **hits_at(ranks),
             "server_peak_rss_mb": _server_peak_rss_mb(),
             "disk_mb": round(sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file()) / 2**20, 1),
         }

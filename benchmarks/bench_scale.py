@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_util import clear_query_cache, current_rss_mb, ms, p50, p95, peak_rss_mb
+from bench_util import clear_query_cache, current_rss_mb, hits_at, ms, p50, p95, peak_rss_mb
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 
@@ -207,7 +207,6 @@ def run_scale(
                     t3 = time.perf_counter()
                     assistant.search(q, k=10)
                     e2e_t.append(ms(time.perf_counter() - t3))
-        n = max(1, len(ranks))
         variants[kind] = {
             "build_s": round(build_s, 2),
             "index_mb": round(index_mb, 1),
@@ -217,9 +216,7 @@ def run_scale(
             "retrieval_p50_ms": p50(retrieval_t),
             "search_p50_ms": p50(e2e_t),
             "search_p95_ms": p95(e2e_t),
-            "hit@1": round(sum(r is not None and r <= 1 for r in ranks) / n, 4),
-            "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
-            "hit@10": round(sum(r is not None and r <= 10 for r in ranks) / n, 4),
+            **hits_at(ranks),
         }
         del assistant, searcher, dense
         gc.collect()
