@@ -31,11 +31,11 @@ INSERT_BATCH = 2_000  # rows per insert: about 4 MB, far below gRPC's 64 MB mess
 MAX_TEXT_BYTES = 65_535  # Milvus's VARCHAR limit; a passage is at most a few kB
 NAME_BYTES = 1_024
 DENSE, SPARSE = "dense", "sparse"
-# Lite has only exact search; a server gets HNSW with the local index's graph settings (dense.py).
+# Lite has only exact search; a server gets HNSW with dense.py's M and ef, built more thoroughly (once, off the query path).
 LITE_DENSE_INDEX = {"index_type": "FLAT", "params": {}}
 SERVER_DENSE_INDEX = {"index_type": "HNSW", "params": {"M": 16, "efConstruction": 200}}
 SERVER_EF_SEARCH = 256  # candidates per query, above the hybrid's top-100 depth
-
+LITE_BUSY_OR_DAMAGED = " (another cqvet-qa may be using it; if none is, the file is damaged: delete it and build again)"
 
 
 def _quiet_milvus_logs() -> None:
@@ -59,8 +59,7 @@ class MilvusStore:
         self._where = f"the {where} {settings.uri}"
         if settings.lite:
             Path(settings.uri).parent.mkdir(parents=True, exist_ok=True)
-        hint = " (another cqvet-qa may be using it; if none is, the file is damaged: delete it and build again)" if settings.lite else ""
-        with self._errors("cannot be opened", hint):
+        with self._errors("cannot be opened", LITE_BUSY_OR_DAMAGED if settings.lite else ""):
             self.client = MilvusClient(uri=settings.uri, token=settings.token or "")
 
     @property
@@ -74,9 +73,10 @@ class MilvusStore:
 
     def sync(self, passages: list[Passage], vectors: np.ndarray, tokenize: Callable[[str], list[str]],
              unchanged: set[str] | None) -> None:
-        """Make the collection hold exactly `passages`: delete every document not in `unchanged` and
-        insert the passages of those documents; None (or a collection that is missing or of another
-        schema) makes it anew. Running it twice is harmless, so a build killed midway is repaired by the next.
+        """Make the collection hold exactly `passages`: the passages of every document not in `unchanged`
+        are deleted, then that document's new passages inserted; None (or a collection that is missing
+        or of another schema) makes it anew. Running it twice is harmless, so a build killed midway is
+        repaired by the next.
 
         Unchanged documents keep their BM25 vectors: terms mined from a new document cut them
         differently only after `cqvet-qa build --force`.
