@@ -22,7 +22,8 @@ for both kinds of the product's DenseIndex, flat (faiss.IndexFlatIP) and HNSW
 retrieval time given the query vector, end-to-end `Assistant.search` time with
 the query cache cleared, hit@k on the question file, and the HNSW's recall of
 the flat top-100 (the hybrid's candidate depth) and of the flat top-10 within
-its top-100.
+its top-100. With `milvus` (milvus-lite installed; `--no-milvus` turns it off) the same passages
+then go into Milvus Lite, measured by bench_milvus.py side by side.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_util import clear_query_cache, current_rss_mb, ms, p50, p95, peak_rss_mb
+from bench_util import clear_query_cache, current_rss_mb, hits_at, ms, p50, p95, peak_rss_mb
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 
@@ -116,6 +117,7 @@ def run_scale(
     model: str | None,
     threshold: int,
     seed: int = 0,
+    milvus: bool = False,
     **_,
 ) -> dict:
     import bm25s
@@ -162,7 +164,8 @@ def run_scale(
     retriever.index(corpus_tokens, show_progress=False)
     bm25 = BM25Index(retriever, tokenizer)
     bm25_build_s = time.perf_counter() - started
-    del corpus_tokens
+    if not milvus:  # else kept for Milvus's sparse vectors (bench_milvus.py)
+        del corpus_tokens
     gc.collect()
     bm25_mb = sum(a.nbytes for a in retriever.scores.values() if isinstance(a, np.ndarray)) / 2**20
 
@@ -204,7 +207,6 @@ def run_scale(
                     t3 = time.perf_counter()
                     assistant.search(q, k=10)
                     e2e_t.append(ms(time.perf_counter() - t3))
-        n = max(1, len(ranks))
         variants[kind] = {
             "build_s": round(build_s, 2),
             "index_mb": round(index_mb, 1),
@@ -214,13 +216,16 @@ def run_scale(
             "retrieval_p50_ms": p50(retrieval_t),
             "search_p50_ms": p50(e2e_t),
             "search_p95_ms": p95(e2e_t),
-            "hit@1": round(sum(r is not None and r <= 1 for r in ranks) / n, 4),
-            "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
-            "hit@10": round(sum(r is not None and r <= 10 for r in ranks) / n, 4),
+            **hits_at(ranks),
         }
         del assistant, searcher, dense
         gc.collect()
 
+    milvus_side = None
+    if milvus:
+        from bench_milvus import run_milvus
+
+        milvus_side = run_milvus(passages, vectors, corpus_tokens, bm25, questions, qvecs, embedder, settings, repeat)
     pairs = list(zip(dense_ids["hnsw"], dense_ids["flat"]))
     recall = [len(np.intersect1d(h, f)) / max(1, len(f)) for h, f in pairs]
     recall10 = [len(np.intersect1d(h, f[:10])) / max(1, len(f[:10])) for h, f in pairs]
@@ -249,4 +254,5 @@ def run_scale(
         "search_p50_ms": variants[chosen]["search_p50_ms"],
         "search_p95_ms": variants[chosen]["search_p95_ms"],
         "peak_rss_mb": peak_rss_mb(),
+        "milvus": milvus_side,
     }

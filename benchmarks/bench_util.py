@@ -27,6 +27,12 @@ def p95(values: list[float]) -> float | None:
     return round(float(np.percentile(values, 95)), 3) if values else None
 
 
+def hits_at(ranks: list[int | None]) -> dict[str, float]:
+    """hit@1/5/10 of first-hit ranks (None: not in the top 10)."""
+    n = max(1, len(ranks))
+    return {f"hit@{k}": round(sum(r is not None and r <= k for r in ranks) / n, 4) for k in (1, 5, 10)}
+
+
 def timed(fn, *args, **kwargs) -> tuple[float, object]:
     started = time.perf_counter()
     result = fn(*args, **kwargs)

@@ -25,12 +25,14 @@ printed line (median of --cold-runs), beside the naive pipeline's query path lau
 serve` from launch to its first answer over HTTP, and the serving process's peak RSS.
 
 Scale (on by default): the product's hybrid search over 1k/10k/100k passages
-(corpus passages + generated fillers, see bench_scale.py), flat vs HNSW.
+(corpus passages + generated fillers, see bench_scale.py), flat vs HNSW, and beside them
+the Milvus store on Milvus Lite (bench_milvus.py; `--no-milvus` leaves it out).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import statistics
@@ -44,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_milvus import milvus_table  # noqa: E402
 from bench_util import loadavg, machine_info  # noqa: E402
 from cqvet_qa.retrieval.dense import HNSW_THRESHOLD  # noqa: E402
 
@@ -90,7 +93,7 @@ def child_main(args) -> None:
     if args.child == "scale":
         from bench_scale import run_scale
 
-        result = run_scale(size=args.size, threshold=args.hnsw_threshold, **common)
+        result = run_scale(size=args.size, threshold=args.hnsw_threshold, milvus=args.milvus, **common)
     else:
         from bench_pipelines import run_child
 
@@ -104,6 +107,7 @@ def spawn(args, workdir: Path, child: str, index_dir: Path, size: int = 0, timeo
         sys.executable, str(Path(__file__).resolve()), "--child", child, "--out", str(out),
         "--corpus", str(args.corpus), "--qa", str(args.qa), "--repeat", str(args.repeat),
         "--index-dir", str(index_dir), "--size", str(size), "--hnsw-threshold", str(args.hnsw_threshold),
+        "--milvus" if args.milvus else "--no-milvus",
     ]
     if args.model:
         cmd += ["--model", args.model]
@@ -333,6 +337,8 @@ def table(result: dict) -> str:
         )
     if result["scale"]:
         lines += ["", scale_table(result), ""]
+        if milvus := milvus_table(result["scale"]):
+            lines += [milvus, ""]
     lines.append("targets: " + ", ".join(f"{k} {v['target']} {_mark(v['met'])}" for k, v in t.items()))
     return "\n".join(lines)
 
@@ -427,6 +433,8 @@ def parse_args(argv=None):
     parser.add_argument("--pipelines", type=lambda s: s.split(","), default=list(PIPELINES))
     parser.add_argument("--hnsw-threshold", type=int, default=HNSW_THRESHOLD, help="passages from which the scale run uses HNSW (default: the product's)")
     parser.add_argument("--child-timeout", type=float, default=900)
+    parser.add_argument("--milvus", action=argparse.BooleanOptionalAction, default=importlib.util.find_spec("milvus_lite") is not None,
+                        help="put each scale size into Milvus Lite too (default: when milvus-lite is installed)")
     parser.add_argument("--keep-tmp", action="store_true")
     parser.add_argument("--save", type=Path, help="also write the JSON object to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -19,11 +19,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 
 from cqvet_qa.assistant import Assistant
-from repo_data import CORPUS, INDEX, REPO
+from repo_data import CORPUS, DEV_SETS, INDEX
 from school_reports import SCHOOL_REPORTS, write_corpus
-
-# shared/ lies beside the repo (a CI clone) or beside its worktree folder.
-DEV_SETS = [REPO.parent / "shared" / "eval" / "dev.jsonl", REPO.parents[1] / "shared" / "eval" / "dev.jsonl"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,8 +7,13 @@ model, torch, Gradio or LangChain until an `Assistant` is asked for.
 
 from __future__ import annotations
 
+import warnings
 from importlib import import_module
 from typing import TYPE_CHECKING
+
+# milvus-lite 2.5.1 (the Milvus store) needs setuptools<81, whose pkg_resources then warns when jieba
+# and milvus-lite import it: nothing a user can act on, and a command line's stderr stays one line.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 __version__ = "0.1.0"
 __all__ = ["Assistant", "Answer", "Hit", "Citation"]

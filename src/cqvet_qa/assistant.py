@@ -29,8 +29,8 @@ from .index_store import (
     up_to_date_report,
 )
 from .passages import SplitSettings
-from .retrieval.base import Hit, Retriever
-from .retrieval.registry import retriever_named
+from .retrieval.base import Hit, Retriever, SearchStore
+from .retrieval.registry import retriever_for, search_store
 from .sentences import SentenceVectors
 from .settings import Settings
 
@@ -77,9 +77,10 @@ class Assistant:
         """
         settings = (settings or Settings.from_env()).with_overrides(corpus=corpus, index=index, model=model)
         list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
-        retriever = retriever_named(settings.retriever)  # an unknown name is reported before the model loads
+        retriever = retriever_for(settings)  # an unknown name is reported before the model loads
+        store = search_store(settings)  # and an unreachable store
         embedder = embedder or Embedder(settings)
-        loaded = open_index(settings.corpus, settings.index, embedder, rebuild, progress, settings.max_document_mb)
+        loaded = open_index(settings.corpus, settings.index, embedder, rebuild, progress, settings.max_document_mb, store=store)
         return cls(embedder, retriever.from_index(loaded, settings), settings, loaded.sentences, loaded.path)
 
     def _follow_current(self) -> None:
@@ -101,7 +102,7 @@ class Assistant:
             log.info("The index at %s was rebuilt by another process; answering from the new build", self.index)
 
     def _use(self, loaded: LoadedIndex) -> None:
-        self.searcher = retriever_named(self.settings.retriever).from_index(loaded, self.settings)
+        self.searcher = retriever_for(self.settings).from_index(loaded, self.settings)
         self.sentences, self.build = loaded.sentences, loaded.path
 
     def ask(
@@ -146,7 +147,8 @@ class Assistant:
         """
         copied = add_files(files, self.corpus, self.settings.max_document_mb)
         split = SplitSettings(max_tokens=self.embedder.info.max_seq_length)
-        report = build_index(self.corpus, self.index, self.embedder, split, progress, max_document_mb=self.settings.max_document_mb)
+        report = build_index(self.corpus, self.index, self.embedder, split, progress,
+                             max_document_mb=self.settings.max_document_mb, store=search_store(self.settings))
         with self._swap:
             self._use(load_index(self.index))
         return copied, report
@@ -182,10 +184,11 @@ class Assistant:
 def open_index(
     corpus_dir: Path, index_dir: Path, embedder: Embedder, rebuild: bool = True, progress: bool = False,
     max_document_mb: float | None = None,
+    store: SearchStore | None = None,
 ) -> LoadedIndex:
-    """Load the index, first building it when it is missing, damaged or stale (unless told not to)."""
+    """Load the index, first building it when it (or the search store) is missing, damaged or stale (unless told not to)."""
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
-    reason = stale_reason(index_dir, list_documents(corpus_dir), embedder.info.to_dict(), split)
+    reason = stale_reason(index_dir, list_documents(corpus_dir), embedder.info.to_dict(), split, store)
     if reason is None:
         try:
             return load_index(index_dir)
@@ -194,18 +197,20 @@ def open_index(
     if not rebuild:
         raise IndexUnusable(f"the index at {index_dir} cannot be used: {reason} (run without --no-rebuild)")
     log.warning("Building the index at %s: %s", index_dir, reason)
-    build_index(corpus_dir, index_dir, embedder, split, progress=progress, max_document_mb=max_document_mb)
+    build_index(corpus_dir, index_dir, embedder, split, progress=progress, max_document_mb=max_document_mb, store=store)
     return load_index(index_dir)
 
 
 def build_if_needed(settings: Settings, force: bool = False, progress: bool = False) -> BuildReport:
     """`cqvet-qa build`: bring the index up to date, re-reading only changed documents (all when forced)."""
     list_documents(settings.corpus)  # a bad corpus folder is reported before the model loads
-    if not force and (report := up_to_date_report(settings.corpus, settings.index, resolve_model(settings)[2])):
+    store = search_store(settings)
+    if not force and (report := up_to_date_report(settings.corpus, settings.index, resolve_model(settings)[2], store)):
         return report
     embedder = Embedder(settings)
     split = SplitSettings(max_tokens=embedder.info.max_seq_length)
-    return build_index(settings.corpus, settings.index, embedder, split, progress, force, settings.max_document_mb)
+    return build_index(settings.corpus, settings.index, embedder, split, progress=progress, full=force,
+                       max_document_mb=settings.max_document_mb, store=store)
 
 
 def add_documents(files: list[str | Path], settings: Settings, progress: bool = False):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .inputs import InvalidQuestion, clean_question
-from .settings import Settings
+from .settings import Settings, StoreSettings, StoreSpecError
 
 EXIT_NO_ANSWER = 1
 EXIT_USAGE = 2
@@ -41,6 +41,14 @@ def _positive_k(value: str) -> int:
     return k
 
 
+def _store(value: str) -> str:
+    try:
+        StoreSettings.parse(value)
+    except StoreSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line saying what is wrong."""
 
@@ -53,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", type=Path, help="folder of documents (default: ./corpus, env CQVET_CORPUS)")
     common.add_argument("--index", type=Path, help="index folder (default: ./index, env CQVET_INDEX)")
     common.add_argument("--model", help="embedding model: local path or cached hub id (env CQVET_EMBED_MODEL)")
+    common.add_argument(
+        "--store", type=_store,
+        help="where passages are searched: faiss (default, in index/), milvus:PATH.db (Milvus Lite) or "
+        "http://HOST:19530 (a Milvus server; token in CQVET_MILVUS_TOKEN) (env CQVET_STORE)",
+    )
     common.add_argument("--no-rebuild", action="store_true", help="refuse a stale or damaged index instead of rebuilding")
     common.add_argument("--json", action="store_true", help="print JSON")
 
@@ -96,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cqvet-qa: error: {_unknown_command(argv[0])} (see cqvet-qa --help)", file=sys.stderr)
         return EXIT_USAGE
     args = _parser().parse_args(argv)
-    settings = Settings.from_env(corpus=args.corpus, index=args.index, model=args.model)
+    try:
+        settings = Settings.from_env(corpus=args.corpus, index=args.index, model=args.model, store=args.store)
+    except StoreSpecError as exc:  # CQVET_STORE names no store (--store was checked by the parser)
+        print(f"cqvet-qa: error: CQVET_STORE: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, settings)
     except KeyboardInterrupt:
@@ -124,9 +141,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from .embedding.model import ModelNotFound
     from .index_store import IndexUnusable
     from .retrieval.base import UnknownDocument
-    from .retrieval.registry import UnknownRetriever
+    from .retrieval.registry import StoreUnavailable, UnknownRetriever
 
-    return (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, UnknownRetriever, OSError)
+    return (UserError, CorpusError, ModelNotFound, IndexUnusable, UnknownDocument, UnknownRetriever, StoreUnavailable, OSError)
 
 
 @contextmanager

@@ -10,6 +10,9 @@ A rebuild reads and embeds only the documents whose content hash changed: the
 others keep their passages and their vectors (read back from FAISS). BM25 and
 the mined terms span the whole corpus and are cheap, so they are redone. A
 different model, split settings or pipeline code rebuilds everything.
+With a search store (Milvus, `Settings.store`) the build also puts the passages there, before
+the swap, and the manifest records which store (and its schema) holds them: an index built for
+another store, or a store that no longer holds the index's passages, is stale.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -35,6 +39,9 @@ from .retrieval.bm25 import BM25Index
 from .retrieval.dense import DenseIndex
 from .retrieval.tokens import Tokenizer, mine_terms
 from .sentences import SentenceVectors, corpus_sentences
+
+if TYPE_CHECKING:
+    from .retrieval.base import SearchStore
 
 FORMAT_VERSION = 4  # 4: sentence vectors for the answerer
 BUILD_LOCK_WAIT = 900  # seconds a build waits for another one; a full build takes about a minute
@@ -82,6 +89,7 @@ class Manifest:
     built_at: float
     catalog: list[dict] = field(default_factory=list)  # a DocumentInfo per document
     files: dict[str, str] = field(default_factory=dict)  # path in the build -> sha256, checked on load
+    store: dict = field(default_factory=dict)  # the search store holding the passages too (SearchStore.record); {}: none
 
     def infos(self) -> list[DocumentInfo]:
         return [DocumentInfo(**d) for d in self.catalog]
@@ -151,8 +159,10 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)  # "file: reason" per unreadable document
 
 
-def stale_reason(index_dir: Path, sources: list[SourceFile], model: dict, split: SplitSettings) -> str | None:
-    """Why the index must be rebuilt, or None if it matches corpus, model and settings."""
+def stale_reason(
+    index_dir: Path, sources: list[SourceFile], model: dict, split: SplitSettings, store: SearchStore | None = None
+) -> str | None:
+    """Why the index must be rebuilt, or None if it matches corpus, model, settings and search store."""
     manifest_path = index_dir / CURRENT / "manifest.json"
     if not manifest_path.exists():
         return "no index yet"
@@ -162,10 +172,25 @@ def stale_reason(index_dir: Path, sources: list[SourceFile], model: dict, split:
         return str(exc)
     if manifest.documents != {s.doc_id: s.sha256 for s in sources}:
         return "the corpus changed"
-    return _incompatible(manifest, model, split)
+    return _incompatible(manifest, model, split) or _store_problem(manifest, store)
 
 
-def up_to_date_report(corpus_dir: Path, index_dir: Path, model_fingerprint: str) -> BuildReport | None:
+def _store_problem(manifest: Manifest, store: SearchStore | None) -> str | None:
+    """Why the search store does not hold this build's passages (None without a store: FAISS is always built)."""
+    if store is None:
+        return None
+    if manifest.store != store.record:
+        return f"the search store changed ({_described(manifest.store)} -> {_described(store.record)})"
+    return store.problem(manifest.passages)
+
+
+def _described(record: dict) -> str:
+    return " ".join(f"{key} {value}" for key, value in record.items()) or "none"
+
+
+def up_to_date_report(
+    corpus_dir: Path, index_dir: Path, model_fingerprint: str, store: SearchStore | None = None
+) -> BuildReport | None:
     """The report of a build with nothing to do, or None when there is something to do.
 
     Read from the manifest and the files' checksums alone, so an up-to-date `cqvet-qa build` does
@@ -181,7 +206,7 @@ def up_to_date_report(corpus_dir: Path, index_dir: Path, model_fingerprint: str)
         return None
     recorded = manifest.split if isinstance(manifest.split, dict) else {}
     split = SplitSettings(max_tokens=recorded.get("max_tokens", -1))
-    if stale_reason(index_dir, sources, {"name": manifest.model.get("name"), "fingerprint": model_fingerprint}, split):
+    if stale_reason(index_dir, sources, {"name": manifest.model.get("name"), "fingerprint": model_fingerprint}, split, store):
         return None
     counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": len(sources)}
     return _report(started, sources, counts, manifest.infos(), manifest.passages, rebuilt=False)
@@ -206,8 +231,10 @@ def build_index(
     progress: bool = False,
     full: bool = False,
     max_document_mb: float | None = None,
+    store: SearchStore | None = None,
 ) -> BuildReport:
-    """Bring the index up to date with the corpus; `full` reads and embeds every document anew.
+    """Bring the index (and the search store, if any) up to date with the corpus; `full` reads and
+    embeds every document anew.
 
     A document over `max_document_mb` is skipped with that reason; `progress` shows a bar per
     document being split, then the embedding's.
@@ -230,7 +257,7 @@ def build_index(
         elif reason := _incompatible(old.manifest, embedder.info.to_dict(), split):
             log.info("Reading and embedding every document: %s", reason)
             kept = {}
-        elif old_docs == new_docs:
+        elif old_docs == new_docs and not _store_problem(old.manifest, store):
             return _report(started, sources, counts, old.manifest.infos(), len(old.passages), rebuilt=False)
         else:
             kept = _kept(old, new_docs)
@@ -254,7 +281,12 @@ def build_index(
         )
         tokenizer = Tokenizer(mine_terms([p.index_text for p in passages]))
         sentences = _sentence_vectors(passages, old.sentences if old and kept else None, embedder, progress)
-        _write_atomically(index_dir, manifest, passages, tokenizer, _in_order(parts, encoded), sentences)
+        vectors = _in_order(parts, encoded)
+        if store is not None:  # before the swap: a build that dies here leaves the old index; the next repairs the store
+            in_step = old is not None and old.manifest.store == store.record
+            store.sync(passages, vectors, tokenizer, set(kept) if in_step else None)
+            manifest.store = store.record
+        _write_atomically(index_dir, manifest, passages, tokenizer, vectors, sentences)
     return _report(started, sources, counts, infos, len(passages), rebuilt=True, embedded=len(fresh))
 
 

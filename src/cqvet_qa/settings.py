@@ -64,6 +64,48 @@ class LLMSettings:
         return base if base.endswith("/chat/completions") else base + "/chat/completions"
 
 
+MILVUS_LITE_PREFIX = "milvus:"
+MILVUS_LITE_SUFFIX = ".db"  # pymilvus takes a URI ending so for a Lite file, anything else for a server address
+SERVER_SCHEMES = ("http://", "https://")
+DEFAULT_COLLECTION = "cqvet_passages"
+
+
+class StoreSpecError(ValueError):
+    """A --store (CQVET_STORE) value that names no store."""
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where passages are searched when not in the local FAISS + BM25 index: a Milvus Lite file or a Milvus server.
+
+    The local build (passages, BM25 term statistics, sentence vectors) is still made and read:
+    the answerer needs it; the store replaces only the search.
+    """
+
+    uri: str  # a Milvus Lite file (its path) or a server's http(s) address
+    token: str | None = None  # a server's "user:password" or API key; never written to the manifest
+    collection: str = DEFAULT_COLLECTION
+
+    @classmethod
+    def parse(cls, spec: str, token: str | None = None, collection: str | None = None) -> "StoreSettings | None":
+        """`milvus:PATH` or `http(s)://HOST:PORT`; "" or "faiss" is the local index (None)."""
+        spec = spec.strip()
+        if spec in ("", "faiss"):
+            return None
+        if spec.startswith(MILVUS_LITE_PREFIX) and spec.endswith(MILVUS_LITE_SUFFIX):
+            uri = spec[len(MILVUS_LITE_PREFIX) :].strip()
+        elif spec.startswith(SERVER_SCHEMES):
+            uri = spec
+        else:
+            raise StoreSpecError(f"unknown store {spec!r}: give faiss, milvus:PATH.db (Milvus Lite) or http://HOST:19530")
+        return cls(uri, token or None, collection or DEFAULT_COLLECTION)
+
+    @property
+    def lite(self) -> bool:
+        """True for a Milvus Lite file (embedded, one process at a time), False for a server."""
+        return not self.uri.startswith(SERVER_SCHEMES)
+
+
 def _timeout(raw: str) -> float:
     if not raw:
         return DEFAULT_LLM_TIMEOUT
@@ -98,7 +140,8 @@ class Settings:
     model: str | None = None  # embedding model: None is the built-in multilingual-e5-small
     # Linear layers in int8: 1.7× faster queries, dev-set ranking no worse (see embedding/model.py).
     int8: bool = True
-    retriever: str = "hybrid"  # a name in cqvet_qa.retrieval.base.RETRIEVERS
+    retriever: str = "hybrid"  # a name in cqvet_qa.retrieval.registry.RETRIEVERS (used when store is None)
+    store: StoreSettings | None = None  # None: search the local FAISS + BM25 index; else Milvus
     feedback: Path = Path("feedback.jsonl")  # likes and dislikes from the chat
     llm: LLMSettings | None = None  # optional LLM answers
     debug: bool = False  # unexpected errors show their traceback
@@ -111,6 +154,10 @@ class Settings:
         """Settings from the environment (os.environ unless given); overrides that are None are ignored,
         so command-line options that were not given leave the environment's value."""
         env = os.environ if environ is None else environ
+
+        def store(spec: str) -> StoreSettings | None:  # the token and collection always come from the environment
+            return StoreSettings.parse(spec, env.get("CQVET_MILVUS_TOKEN"), env.get("CQVET_MILVUS_COLLECTION"))
+
         from_env = {
             "corpus": env.get("CQVET_CORPUS"),
             "index": env.get("CQVET_INDEX"),
@@ -118,6 +165,7 @@ class Settings:
             "model": env.get("CQVET_EMBED_MODEL"),
             "int8": env.get("CQVET_EMBED_INT8", "1").strip().lower() not in _OFF,
             "retriever": env.get("CQVET_RETRIEVER"),
+            "store": store(env.get("CQVET_STORE", "")),
             "feedback": env.get("CQVET_FEEDBACK"),
             "llm": LLMSettings.from_env(env),
             "debug": bool(env.get("CQVET_DEBUG")),
@@ -125,7 +173,9 @@ class Settings:
             "max_request_mb": _megabytes(env, "CQVET_MAX_REQUEST_MB"),
             "max_document_mb": _megabytes(env, "CQVET_MAX_DOCUMENT_MB"),
         }
-        return cls().with_overrides(**from_env).with_overrides(**overrides)
+        spec = overrides.pop("store", None)  # --store given: it wins, "faiss" included
+        settings = cls().with_overrides(**from_env).with_overrides(**overrides)
+        return settings if spec is None else replace(settings, store=store(spec))
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the given values (None and "" keep the current one); paths become Paths."""

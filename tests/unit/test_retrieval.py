@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cqvet_qa.retrieval.base import UnknownDocument
-from cqvet_qa.retrieval.hybrid import FusionWeights, HybridRetriever, _standardise, overlaps
+from cqvet_qa.retrieval.hybrid import FusionWeights, HybridRetriever, _standardise
+from cqvet_qa.retrieval.indexed import overlaps
 from cqvet_qa.retrieval.registry import RETRIEVERS, UnknownRetriever, retriever_named
 
 

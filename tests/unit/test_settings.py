@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cqvet_qa.settings import LLMSettings, Settings
+import pytest
+
+from cqvet_qa.settings import DEFAULT_COLLECTION, LLMSettings, Settings, StoreSettings, StoreSpecError
 
 
 def test_defaults_are_relative_to_the_current_directory_and_the_user_cache():
@@ -40,3 +42,19 @@ def test_overrides_win_and_none_keeps_the_environment():
 def test_int8_is_on_unless_turned_off():
     assert all(Settings.from_env({"CQVET_EMBED_INT8": v}).int8 for v in ("1", "yes", "true", ""))
     assert not any(Settings.from_env({"CQVET_EMBED_INT8": v}).int8 for v in ("0", "false", "No", "OFF"))
+
+
+def test_the_store_is_local_unless_milvus_is_named():
+    assert Settings.from_env({}).store is None and Settings.from_env({"CQVET_STORE": "faiss"}).store is None
+    lite = Settings.from_env({"CQVET_STORE": "milvus:index/milvus.db"}).store
+    assert (lite.uri, lite.lite, lite.token, lite.collection) == ("index/milvus.db", True, None, DEFAULT_COLLECTION)
+    env = {"CQVET_STORE": "milvus:a.db", "CQVET_MILVUS_TOKEN": "u:p", "CQVET_MILVUS_COLLECTION": "c"}
+    server = Settings.from_env(env, store="http://milvus:19530").store  # --store wins, the token stays
+    assert server == StoreSettings("http://milvus:19530", "u:p", "c") and not server.lite
+    assert Settings.from_env(env, store="faiss").store is None
+
+
+def test_a_store_that_names_nothing_is_refused():
+    for spec in ("milvus:", "milvus:index/milvus", "elastic://x", "index/milvus.db"):
+        with pytest.raises(StoreSpecError, match="milvus:PATH.db"):
+            Settings.from_env({"CQVET_STORE": spec})

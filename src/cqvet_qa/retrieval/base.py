@@ -9,6 +9,7 @@ is added to the registry; `docs/ARCHITECTURE.md` says how.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -62,3 +63,18 @@ class Retriever(Protocol):
     @property
     def size(self) -> int:
         """Passages indexed."""
+
+
+class SearchStore(Protocol):
+    """An engine outside the local build that holds the passages too (Milvus), kept in step by each build."""
+
+    @property
+    def record(self) -> dict:
+        """What the manifest keeps of the store: an index built for another one (or none) is stale."""
+
+    def problem(self, passages: int) -> str | None:
+        """Why the store does not hold the index's `passages` passages (missing, other schema, other count), or None."""
+
+    def sync(self, passages: list[Passage], vectors: np.ndarray, tokenize: Callable[[str], list[str]],
+             unchanged: set[str] | None) -> None:
+        """Hold exactly `passages`: documents not in `unchanged` replaced, the rest kept (None: all anew)."""

@@ -12,6 +12,9 @@ import numpy as np
 
 from .tokens import Tokenizer
 
+K1 = 1.2  # term-frequency saturation
+B = 0.75  # length normalisation
+
 
 def longest_only(tokens: list[str]) -> list[str]:
     """A query's tokens without those inside a longer one it holds.
@@ -32,7 +35,7 @@ class BM25Index:
 
     @classmethod
     def build(cls, texts: list[str], tokenizer: Tokenizer) -> "BM25Index":
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever = bm25s.BM25(k1=K1, b=B)
         corpus_tokens = [tokenizer(t) or [""] for t in texts]
         retriever.index(corpus_tokens, show_progress=False)
         return cls(retriever, tokenizer)
@@ -42,7 +45,7 @@ class BM25Index:
         tokens = self.tokenizer(query) if isinstance(query, str) else query
         tokens = [t for t in tokens if self.has(t)]
         if not tokens:
-            return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
+            return np.zeros(self._documents, dtype=np.float32)
         return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
 
     def has(self, token: str) -> bool:
@@ -56,11 +59,22 @@ class BM25Index:
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token the corpus never uses gets the highest."""
-        n_docs = self.retriever.scores["num_docs"]
+        return float(np.log((self._documents + 1) / (self._frequency(token) + 0.5)))
+
+    def scoring_idf(self, token: str) -> float:
+        """The IDF bm25s scores with (Lucene's, never negative): a query's weight for the token."""
+        df = self._frequency(token)
+        return float(np.log(1 + (self._documents - df + 0.5) / (df + 0.5)))
+
+    @property
+    def _documents(self) -> int:
+        return self.retriever.scores["num_docs"]
+
+    def _frequency(self, token: str) -> int:
+        """Passages holding the token."""
         token_id = self.retriever.vocab_dict.get(token)
         indptr = self.retriever.scores["indptr"]
-        df = 0 if token_id is None or token_id + 1 >= len(indptr) else int(indptr[token_id + 1] - indptr[token_id])
-        return float(np.log((n_docs + 1) / (df + 0.5)))
+        return 0 if token_id is None or token_id + 1 >= len(indptr) else int(indptr[token_id + 1] - indptr[token_id])
 
     def save(self, directory: Path) -> None:
         self.retriever.save(str(directory))

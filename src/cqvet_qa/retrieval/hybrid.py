@@ -20,11 +20,10 @@ import numpy as np
 
 from ..language import detect_language
 from ..passages import Passage
-from .base import Hit, UnknownDocument, document_names
+from .base import Hit
 from .bm25 import BM25Index, longest_only
 from .dense import DenseIndex
-from .synonyms import formalise
-from .translate import QueryTranslator
+from .indexed import IndexedPassages
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,66 +53,32 @@ def _standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean()) / spread if spread > 1e-9 else np.zeros_like(scores)
 
 
-def overlaps(a: Passage, b: Passage) -> bool:
-    """True when two passages of one document share any text (neighbours overlap by design)."""
-    if a.doc_id != b.doc_id:
-        return False
-    shared = min(a.end, b.end) - max(a.start, b.start)
-    return shared > 0
+def fuse(dense: np.ndarray, bm25: np.ndarray, weights: FusionWeights) -> np.ndarray:
+    """The fused score of each candidate: its two scores standardised over the candidates, weighted."""
+    share = weights.dense_share
+    return share * _standardise(dense) + (1 - share) * _standardise(bm25)
 
 
-def _rows_by_name(passages: list[Passage]) -> dict[str, np.ndarray]:
-    """Passage ids of each document under every name a user may give it (document_names)."""
-    rows: dict[str, list[int]] = {}
-    for i, p in enumerate(passages):
-        for name in document_names(p.doc_id, p.doc):
-            rows.setdefault(name, []).append(i)
-    return {name: np.asarray(ids, dtype=np.int64) for name, ids in rows.items()}
-
-
-class HybridRetriever:
+class HybridRetriever(IndexedPassages):
     """The default Retriever (cqvet_qa.retrieval.base): BM25 and FAISS fused."""
 
     def __init__(
         self, passages: list[Passage], bm25: BM25Index, dense: DenseIndex, cache: Path | None = None, depth: int = 100
     ) -> None:
-        self.passages = passages
-        self.position = {p.chunk_id: i for i, p in enumerate(passages)}
-        self.bm25 = bm25
+        super().__init__(passages, bm25, cache)
         self.dense = dense
         self.vectors = dense.vectors()
         self.depth = depth
-        self._rows_by_name = _rows_by_name(passages)
-        self.translator = QueryTranslator(bm25.vocabulary, cache=cache)
 
     @classmethod
     def from_index(cls, index: LoadedIndex, settings: Settings) -> "HybridRetriever":
         """The BM25 and FAISS indexes the build saved, used as they are."""
         return cls(index.passages, index.bm25, index.dense, cache=settings.cache)
 
-    @property
-    def size(self) -> int:
-        return len(self.passages)
-
-    def query_terms(self, query: str) -> list[str]:
-        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations."""
-        tokenize = self.bm25.tokenizer
-        tokens = tokenize(formalise(query))
-        if detect_language(query) == "en":
-            tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
-        return list(dict.fromkeys(tokens))
-
     def search(self, query: str, vector: np.ndarray, k: int, doc: str | None = None) -> list[Hit]:
         """Top k passages for the query, with the fusion weights of its language."""
         terms = longest_only(self.query_terms(query))
         return self.rank(vector, terms, k, WEIGHTS[detect_language(query)], doc=doc)
-
-    def rows_of(self, doc: str) -> np.ndarray:
-        """Passage ids of the document named `doc` (file name, file name without suffix, or title)."""
-        rows = self._rows_by_name.get(doc.strip().casefold())
-        if rows is None:
-            raise UnknownDocument(f"no indexed document is called {doc!r} (cqvet-qa docs lists them)")
-        return rows
 
     def rank(
         self, query_vector: np.ndarray, bm25_query: str | list[str], k: int, weights: FusionWeights, doc: str | None = None
@@ -134,19 +99,6 @@ class HybridRetriever:
         candidates = np.union1d(dense_ids, bm25_ids).astype(np.int64)
         if candidates.size == 0:
             return []
-        share = weights.dense_share
-        fused = share * _standardise(self.vectors[candidates] @ query_vector)
-        fused += (1 - share) * _standardise(bm25_scores[candidates])
+        fused = fuse(self.vectors[candidates] @ query_vector, bm25_scores[candidates], weights)
         order = candidates[np.argsort(-fused, kind="stable")]
-        score_of = dict(zip(candidates.tolist(), fused.tolist()))
-        kept: list[int] = []
-        for pid in order.tolist():
-            if not any(overlaps(self.passages[pid], self.passages[q]) for q in kept):
-                kept.append(pid)
-                if len(kept) == k:
-                    break
-        return [self._hit(rank, pid, score_of[pid]) for rank, pid in enumerate(kept, start=1)]
-
-    def _hit(self, rank: int, pid: int, score: float) -> Hit:
-        p = self.passages[pid]
-        return Hit(rank, round(float(score), 4), p.text, p.doc, p.section, p.page, p.chunk_id)
+        return self.distinct_hits(order.tolist(), dict(zip(candidates.tolist(), fused.tolist())), k)
