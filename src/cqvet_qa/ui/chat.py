@@ -81,9 +81,15 @@ def chat_turn(assistant, question, turns, k, mode, lang, doc: str = "", show_doc
     cleaned, problem = prepare_question(question, lang)
     shown = esc(_short(raw)) if raw else None
 
+    taken = False
+
     def update(turn: dict):
+        """The question box is emptied once, when the question is taken: a next question typed while
+        this answer streams must not be wiped by its later updates."""
+        nonlocal taken
         turns[-1:] = [turn]
-        return "", to_messages(turns, lang, show_doc), turns, render_evidence(turns, lang, show_doc)
+        box, taken = (gr.skip() if taken else ""), True
+        return box, to_messages(turns, lang, show_doc), turns, render_evidence(turns, lang, show_doc)
 
     turns.append({})
     if problem:
