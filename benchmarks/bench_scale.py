@@ -29,7 +29,6 @@ then go into Milvus Lite, measured by bench_milvus.py side by side.
 from __future__ import annotations
 
 import gc
-import re
 import time
 from pathlib import Path
 
@@ -37,18 +36,18 @@ import numpy as np
 
 from bench_util import clear_query_cache, current_rss_mb, hits_at, ms, p50, p95, peak_rss_mb
 
-_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 
 
 def _sentences(passages, evidence: list[str]):
     """(sentence, passage id) pairs of the real passages, minus those that state a gold answer."""
     from cqvet_qa.evaluation import squash
+    from cqvet_qa.sentences import SENTENCE
 
     spans = [squash(e) for e in evidence if e.strip()]
     seen: set[str] = set()
     pool = []
     for pid, p in enumerate(passages):
-        for m in _SENTENCE.finditer(p.text):
+        for m in SENTENCE.finditer(p.text):
             s = m.group(0).strip()
             if len(s) < 6 or s in seen:
                 continue

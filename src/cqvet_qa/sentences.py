@@ -45,9 +45,10 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in found if len(s) >= MIN_SENTENCE_CHARS]
 
 
-def embedding_text(sentence: str, passage: Passage) -> str:
-    """What the model reads for a sentence: a table row means little without its table's title and header."""
-    return f"{passage.context} {sentence}" if passage.kind == "table" and passage.context else sentence
+def embedding_text(sentence: str, table_heading: str = "") -> str:
+    """What the model reads for a sentence: a table row means little without its table's title and header
+    (`table_heading`, empty for prose). Build time and question time must agree, or no vector is found."""
+    return f"{table_heading} {sentence}" if table_heading else sentence
 
 
 def corpus_sentences(passages: list[Passage]) -> list[str]:
@@ -55,7 +56,7 @@ def corpus_sentences(passages: list[Passage]) -> list[str]:
     texts: dict[str, None] = {}
     for i, p in enumerate(passages):
         for s in split_sentences(widen(passages, i)):
-            texts.setdefault(embedding_text(s, p))
+            texts.setdefault(embedding_text(s, p.context if p.kind == "table" else ""))
     return list(texts)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..retrieval.hybrid import Hit
-from ..sentences import SentenceVectors, split_sentences
+from ..sentences import SentenceVectors, embedding_text, split_sentences
 from .compose import cite, compose, not_found
 from .confidence import confidence_vector
 from .features import Candidate, Signals, coverage, measure_missing, vector, wanted_spans
@@ -54,7 +54,7 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 case="【案例" in item.hit.section,
                 spans=wanted_spans(sentence, question),
             )
-            keys.append(f"{item.embed_context} {sentence}" if item.table and item.embed_context else sentence)
+            keys.append(embedding_text(sentence, item.embed_context))
     out = list(found.values())
     for c, sim in zip(out, sentences.similarity(query_vector, keys)):
         c.similarity = float(sim)

@@ -18,7 +18,7 @@ from .question import HIGHER, SECONDARY, Question
 from .respectively import expand_levels
 from .spans import Span, find_spans
 
-_YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
+YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
 _COMPARED = re.compile(r"(较|比|相比|同比|与)\s*20\d{2}\s*(年|届)?")
 _INCREASE = re.compile(r"增加|增长|提升|提高|新增|多了|increase|grow|more than (last|the previous)|up by")
 _INCREASE_IN_SENTENCE = re.compile(r"增加|增长|提升|提高|新增|增幅|上升")
@@ -60,7 +60,7 @@ def coverage(text: str, terms: dict[str, float]) -> float:
 
 
 def _years(text: str) -> set[str]:
-    return set(_YEAR.findall(_COMPARED.sub("", text)))
+    return set(YEAR.findall(_COMPARED.sub("", text)))
 
 
 def _levels(text: str) -> set[str]:

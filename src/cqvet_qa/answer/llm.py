@@ -33,6 +33,7 @@ from dataclasses import replace
 from ..language import detect_language
 from ..markup import plain_text
 from ..retrieval.base import Hit
+from ..sentences import SENTENCE
 from ..settings import LLMSettings
 from .support import unsupported
 from .types import MAX_ANSWER_CHARS, Answer, Citation
@@ -62,7 +63,6 @@ Answer ONLY from the numbered passages in the user message; use no other knowled
 
 _MARKER = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】]")
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.S)  # reasoning models' hidden thoughts
-_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z]{3,}")
@@ -285,7 +285,7 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> float:
 
 def _citation(hit: Hit, segment: str, answer: str) -> Citation:
     """Cite the hit with its sentence that best matches the words its marker follows."""
-    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(hit.text)]
+    sentences = [m.group(0).strip() for m in SENTENCE.finditer(hit.text)]
     sentences = [s for s in sentences if len(s) >= 4] or [s for s in sentences if s] or [hit.text.strip()]
     near, whole = _features(segment), _features(answer)
 

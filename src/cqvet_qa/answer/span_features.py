@@ -13,13 +13,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .features import coverage
+from .features import YEAR, coverage
 from .question import HIGHER, SECONDARY, Question
 from .respectively import expand_levels, paired_item
 from .spans import Span
 
 _BREAK = re.compile(r"[，,：:（）()；;。]")
-_YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
 _BOUND_BEFORE = re.compile(r"(超过|不足|达到|超|近|约|逾|以上|以下)$")
 _BOUND_AFTER = re.compile(r"^(以上|以下|左右|余)")
 _CHANGE_BEFORE = re.compile(r"(增加|增长|提升|提高|新增|减少|下降|增幅|上升|多)了?$")
@@ -84,7 +83,7 @@ def year_before(x: SpanContext) -> float:
 
 
 def other_year_before(x: SpanContext) -> float:
-    years = set(_YEAR.findall(_before(x, 12)))
+    years = set(YEAR.findall(_before(x, 12)))
     return float(bool(x.question.years) and bool(years) and not years & set(x.question.years))
 
 
