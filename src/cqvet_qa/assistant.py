@@ -137,7 +137,7 @@ class Assistant:
         query = clean_question(query).text  # InvalidQuestion when empty; see cqvet_qa.inputs
         k = max(1, min(int(k), MAX_K))
         self._follow_current()
-        return self.searcher.search(query, self.embedder.encode_query(query), k, doc=doc)
+        return self.searcher.search(query, lambda: self.embedder.encode_query(query), k, doc=doc)
 
     def add(self, files: list[Path], progress: bool = False) -> tuple[list[str], BuildReport]:
         """Copy documents into the corpus, index them with this model and answer from them from now on.

@@ -49,6 +49,11 @@ def document_names(doc_id: str, title: str) -> set[str]:
     return {name.casefold() for name in (doc_id, doc_id.rsplit(".", 1)[0], title)}
 
 
+# A query's vector, encoded when a retriever calls it: work the retriever has started in another
+# thread runs meanwhile, as onnxruntime releases the GIL while it encodes (hybrid.py).
+QueryVector = Callable[[], np.ndarray]
+
+
 class Retriever(Protocol):
     passages: list[Passage]  # every indexed passage, in index order
 
@@ -56,8 +61,9 @@ class Retriever(Protocol):
     def from_index(cls, index: LoadedIndex, settings: Settings) -> Retriever:
         """Index the passages of a built index (with their vectors, `index.dense.vectors()`)."""
 
-    def search(self, query: str, vector: np.ndarray, k: int, doc: str | None = None) -> list[Hit]:
-        """The top k passages for a (cleaned) query and its vector; `doc` (file name or title) keeps
+    def search(self, query: str, vector: QueryVector, k: int, doc: str | None = None) -> list[Hit]:
+        """The top k passages for a (cleaned) query and its vector (call `vector` once, as late as
+        possible); `doc` (file name or title) keeps
         the search to one document, UnknownDocument when none is called that."""
 
     @property

@@ -17,7 +17,7 @@ import numpy as np
 from ..index_store import IndexUnusable
 from ..language import detect_language
 from ..passages import Passage
-from .base import Hit
+from .base import Hit, QueryVector
 from .bm25 import BM25Index, longest_only
 from .hybrid import WEIGHTS, fuse
 from .indexed import IndexedPassages
@@ -46,11 +46,11 @@ class MilvusRetriever(IndexedPassages):
             raise IndexUnusable(f"{reason} (cqvet-qa build with this --store brings it in step)")
         return cls(index.passages, index.bm25, store, cache=settings.cache)
 
-    def search(self, query: str, vector: np.ndarray, k: int, doc: str | None = None) -> list[Hit]:
+    def search(self, query: str, vector: QueryVector, k: int, doc: str | None = None) -> list[Hit]:
         """Top k passages for the query, with the fusion weights of its language."""
         doc_id = self.passages[self.rows_of(doc)[0]].doc_id if doc else None
         sparse = query_vector(longest_only(self.query_terms(query)), self.bm25)
-        dense, bm25 = self.store.search(vector, sparse, max(self.depth, 2 * k), doc_id)
+        dense, bm25 = self.store.search(vector(), sparse, max(self.depth, 2 * k), doc_id)
         candidates = [c for c in dense if c in self.position]
         if not candidates:
             return []
