@@ -39,7 +39,7 @@ def test_float32_onnx_ranks_the_dev_questions_as_sentence_transformers(float32_p
     onnx, torch_model = float32_pair
     for question in dev_questions:
         tops = [
-            [h.chunk_id for h in assistant.searcher.search(question, encoder.encode([question], "query")[0], TOP)]
+            [h.chunk_id for h in assistant.searcher.search(question, lambda: encoder.encode([question], "query")[0], TOP)]
             for encoder in (onnx, torch_model)
         ]
         assert tops[0] == tops[1], question

@@ -9,19 +9,23 @@ import numpy as np
 import pytest
 
 from cqvet_qa.answer.compose import compose, scope_of
-from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, rival_share
-from cqvet_qa.answer.features import FEATURES, Candidate, Signals, measure_missing, year_conflict, level_conflict, wanted_spans
+from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, date_imprecise, figure_unfound, rival_share, unit_conflict
+from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, english_party_named, implied_level_conflict,
+                                      implied_year_conflict, level_conflict, measure_missing, rate_phrase_missing,
+                                      wanted_spans, year_conflict)
 from cqvet_qa.answer.question import analyse
 from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic
+from cqvet_qa.answer.spans import organisations
 from cqvet_qa.answer.span_features import SPAN_FEATURES, SpanContext, clause_of, is_change, level_match, reached, year_before
 from cqvet_qa.answer.training import MAX_WRONG, choose_threshold, outcome
 from cqvet_qa.retrieval.base import Hit
 
 
-def candidate(sentence: str, question: str, section: str = "1 发展概况 › 1.2 办学能力", context: str = "") -> Candidate:
+def candidate(sentence: str, question: str, section: str = "1 发展概况 › 1.2 办学能力", context: str = "",
+              before: str = "", doc: str = "报告") -> Candidate:
     q = analyse(question)
     spans = wanted_spans(sentence, q)
-    hit = Hit(1, 1.0, sentence, "报告", section, 3, "c1")
+    hit = Hit(1, 1.0, before + sentence, doc, section, 3, "c1")
     return Candidate(sentence, hit, f"{section} {context}", False, "【案例" in section, spans=spans, span=spans[0] if spans else None)
 
 
@@ -51,6 +55,44 @@ class TestFeatures:
         assert level_conflict(candidate("高等职业学校毕业生毕业去向落实率90.76%。", q), s) == 1.0
         assert level_conflict(candidate("中、高职毕业去向落实率分别为98.65%、90.76%。", q), s) == 0.0  # 中、高职 names both
 
+    def test_a_sentence_without_a_year_speaks_of_the_last_one_named_before_it(self):
+        q = "2023年纵向科研经费到款额是多少？"
+        s = signals(q, {"纵向": 5.0, "到款额": 4.0, "2023": 1.3})
+        after_2024 = candidate("纵向科研经费到款额8007.07万元；", q, before="2024年重庆市职业学校横向技术服务到款额20109.81万元；")
+        assert implied_year_conflict(after_2024, s) == 1.0
+        by_the_document = candidate("纵向科研经费到款额8007.07万元；", q, section="4 服务贡献", doc="质量年度报告（2024年度）")
+        assert implied_year_conflict(by_the_document, s) == 1.0
+        after_2023 = candidate("纵向科研经费到款额8007.07万元；", q, before="2023年，")
+        assert implied_year_conflict(after_2023, s) == 0.0
+        change = "比2023年多了多少？"  # asks about 2024: the compared year is not the one asked
+        assert implied_year_conflict(after_2024, signals(change, {"纵向": 5.0})) == 0.0
+
+    def test_a_sentence_without_a_level_speaks_of_the_last_one_named_before_it(self):
+        q = "中职学校聘请的行业导师有多少人？"
+        s = signals(q, {"行业导师": 5.0})
+        higher = candidate("聘请行业导师7537人。", q, before="高等职业学校教职工总数34174人，其中专任教师29027人；")
+        assert implied_level_conflict(higher, s) == 1.0
+        secondary = candidate("聘请行业导师1428人。", q, before="中等职业学校教职工总数6万人；")
+        assert implied_level_conflict(secondary, s) == 0.0
+
+    def test_a_rate_phrase_of_the_question_must_stand_in_the_sentence_however_jieba_cut_it(self):
+        q = "中职毕业生毕业三年后的职位晋升比例是多少？"
+        s = signals(q, {"晋升": 4.0, "比例": 1.0})
+        assert rate_phrase_missing(candidate("毕业去向落实率保持在95%以上。", q), s) == 1.0
+        assert rate_phrase_missing(candidate("毕业三年职位晋升比例平均数为49.39%。", q), s) == 0.0
+        q = "有多大比例的毕业生留在重庆？"  # "多大比例" names no measure
+        assert rate_phrase_missing(candidate("留渝就业比例为80%。", q), signals(q, {"留": 1.0})) == 0.0
+
+    def test_an_english_question_naming_a_school_meets_its_chinese_name_through_the_translation(self):
+        q = "Chongqing Vocational Institute of Engineering - how many PhDs did it hire in 2024"
+        s = signals(q, {"工程": 1.8, "博士": 4.7, "学院": 1.2})
+        assert english_party_named(candidate("重庆工程职业技术学院2024年引进博士16人。", q), s) == 1.0
+        assert english_party_named(candidate("重庆电子科技职业大学引进博士18人。", q), s) == -1.0
+
+    def test_the_questions_own_figure_is_not_its_answer(self):
+        q = "Of the 1502 international students in 2024, how many came from Thailand?"
+        assert [sp.text for sp in candidate("接收国外留学生人数1502人，其中泰国120人。", q).spans] == ["120人"]
+
     def test_every_feature_is_a_number_for_any_candidate(self):
         q = "How many Luban workshops?"
         c, s = candidate("建成鲁班工坊2个。", q), signals(q, {"鲁班": 5.0, "工坊": 4.0})
@@ -62,6 +104,18 @@ class TestConfidence:
         q = "2024年办学条件总体达标率是多少？"
         same = [candidate(t, q) for t in ("总体达标率达88.5%。", "总体达标率88.5%，较上年提升6.7%。", "达标率从20%提升至81.7%。")]
         assert rival_share(np.array([0.8, 0.6, 0.2]), same, signals(q, {"达标率": 4.1})) == pytest.approx(0.2 / 1.6)
+
+    def test_a_figure_date_or_count_of_the_asked_thing_must_be_there(self):
+        q = "第五届西部职业教育论坛是哪天开的？"
+        s = signals(q, {"论坛": 5.0})
+        assert figure_unfound(np.array([0.9]), [candidate("举办第五届西部职业教育论坛。", q)], s) == 1.0
+        cut_short = candidate("2024年，举办第五届西部职业教育论坛。", q)
+        assert date_imprecise(np.array([0.9]), [cut_short], s) == 1.0
+        assert date_imprecise(np.array([0.9]), [candidate("2024年5月9日，举办第五届西部职业教育论坛。", q)], s) == 0.0
+        q = "双师型教师一共有多少人？"
+        s = signals(q, {"双师型": 5.0})
+        assert unit_conflict(np.array([0.9]), [candidate("双师型教师比例较上年增长4个百分点。", q)], s) == 1.0
+        assert unit_conflict(np.array([0.9]), [candidate("双师型教师1.2万人。", q)], s) == 0.0
 
     def test_choose_threshold_keeps_wrong_answers_within_the_limit(self):
         rng = np.random.default_rng(0)
@@ -175,3 +229,14 @@ class TestEnglishLead:
         long = candidate("重庆市建成乡村振兴学院56个，" + "开展农村新增劳动力实用技术培训，" * 8 + "成效明显。", q)
         text = compose(analyse(q), long, long.span, {"学院": 2.0})
         assert text.startswith("56个 — ") and len(text) <= 150
+
+
+class TestOrganisations:
+    @pytest.mark.parametrize("text, names", [
+        ("推动重庆工程职业技术学院与京东集团合作", ["重庆工程职业技术学院", "京东集团"]),
+        ("西部大健康行业产教融合共同体成员单位", ["西部大健康行业产教融合共同体"]),  # 共同 and 联合 are no joints inside a name
+        ("组建重庆市智能制造产教联合体", ["重庆市智能制造产教联合体"]),
+        ("各高职院校和中职学校", []),  # kinds of school, not a school
+    ])
+    def test_names_whole_without_the_words_leading_into_them(self, text, names):
+        assert [name for _, name in organisations(text)] == names

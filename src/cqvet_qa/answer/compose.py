@@ -14,13 +14,10 @@ from ..sentences import SENTENCE
 from .english import english_lead
 from .features import Candidate, coverage
 from .question import Question
-from .spans import ORG_PREFIX, Span
+from .spans import Span, organisations
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
 _CLAUSE_BREAK = re.compile(r"[，,：:（）()；]")
-_PARTY = re.compile(
-    r"[\u4e00-\u9fff]{2,24}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中心|有限公司|集团|联合体|共同体|联盟)"
-)
 
 
 def _window(sentence: str, span: Span | None, terms: dict[str, float], limit: int) -> str:
@@ -46,9 +43,8 @@ def scope_of(c: Candidate) -> str:
     if not c.case:
         return ""
     for text in (c.sentence, c.context):
-        m = _PARTY.search(text)
-        if m:
-            return ORG_PREFIX.sub("", m.group(0))
+        if names := organisations(text):
+            return names[0][1]
     return ""
 
 

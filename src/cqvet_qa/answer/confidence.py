@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .features import FEATURES, Candidate, Signals
+from .question import date_precision
 
 Ranking = tuple[np.ndarray, list[Candidate], Signals]  # probabilities (best first), candidates, signals
 
@@ -42,6 +43,23 @@ def rival_share(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
     return rivals / (float(p.sum()) or 1.0)
 
 
+def figure_unfound(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    """A figure, date or rank is asked and the best sentence holds none: it can only talk around it."""
+    return float(s.question.kind in ("number", "rate", "date", "rank") and not c[0].spans)
+
+
+def unit_conflict(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    """A count of one thing is asked (人) and the best span counts another (个, 次)."""
+    span, unit = c[0].span, s.question.unit
+    return float(s.question.kind == "number" and bool(unit) and bool(span and span.unit) and not span.unit.endswith(unit))
+
+
+def date_imprecise(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    """The day or month is asked and the best date stops short of it ("5月几号" met by "2024年")."""
+    wanted, span = date_precision(s.question.text), c[0].span
+    return float(s.question.kind == "date" and bool(wanted) and bool(span) and wanted not in span.text.replace("号", "日"))
+
+
 def _of_best(name: str) -> Callable[[np.ndarray, list[Candidate], Signals], float]:
     def feature(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
         return FEATURES[name](c[0], s)
@@ -57,9 +75,12 @@ CONFIDENCE_FEATURES: dict[str, Callable[[np.ndarray, list[Candidate], Signals], 
         top_probability,
         margin,
         rival_share,
+        figure_unfound,
+        unit_conflict,
+        date_imprecise,
         *(_of_best(n) for n in ("similarity", "similarity_gap", "context_coverage", "clause_coverage", "key_term_missing",
-                                "heaviest_missing", "required_missing", "measure_missing", "year_conflict",
-                                "level_conflict", "party_named", "has_wanted_span", "english")),
+                                "heaviest_missing", "required_missing", "measure_missing", "rate_phrase_missing", "year_conflict",
+                                "implied_year_conflict", "level_conflict", "implied_level_conflict", "increase_asked", "party_named", "has_wanted_span", "english")),
     )
 }
 

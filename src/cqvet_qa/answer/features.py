@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..retrieval.hybrid import Hit
-from .question import HIGHER, SECONDARY, Question
+from .question import HIGHER, SECONDARY, Question, asks_change
 from .respectively import expand_levels
-from .spans import Span, find_spans
+from .spans import Span, find_spans, organisations
 
 YEAR = re.compile(r"(?<!\d)20\d{2}(?!\d)")
-_COMPARED = re.compile(r"(较|比|相比|同比|与)\s*20\d{2}\s*(年|届)?")
-_INCREASE = re.compile(r"增加|增长|提升|提高|新增|多了|increase|grow|more than (last|the previous)|up by")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+_COMPARED = re.compile(r"(较|比|相比|同比|与|than|compared (?:to|with)|versus|vs\.?)\s*(?:in\s*)?20\d{2}\s*(年|届)?", re.IGNORECASE)
 _INCREASE_IN_SENTENCE = re.compile(r"增加|增长|提升|提高|新增|增幅|上升")
 _TOTAL = re.compile(r"总|全部|一共|共计|合计|累计|in total|altogether|overall")
 _TOTAL_IN_SENTENCE = re.compile(r"总|共|合计|累计|全市")
@@ -124,6 +124,18 @@ def measure_missing(c: Candidate, s: Signals) -> float:
     return float(any(len(t) >= 3 and _MEASURE.search(t) and t not in text for t in s.terms))
 
 
+# A rate named in a Chinese question with the two characters before its head ("辍学率", "晋升比例",
+# "生师比"), however jieba cut it; "的比例", "多大比例" and "率先" name none.
+_RATE_PHRASE = re.compile(r"(?:(?![的大多少有是占总在么啥])[\u4e00-\u9fff]){2}(?:率(?!先)|比例|比重)|生师比|师生比")
+
+
+def rate_phrase_missing(c: Candidate, s: Signals) -> float:
+    """measure_missing for the rate phrases of the question's own text, which jieba often cuts in two
+    ("晋升 比例"); the asker's wording may differ from the report's, so it only weighs, never declines."""
+    text = f"{c.context} {c.sentence}"
+    return float(any(m.group(0) not in text for m in _RATE_PHRASE.finditer(s.question.text)))
+
+
 def required_missing(c: Candidate, s: Signals) -> float:
     return float(any(t not in f"{c.hit.section} {c.context} {c.sentence}" for t in s.required))
 
@@ -168,6 +180,30 @@ def year_conflict(c: Candidate, s: Signals) -> float:
     return float(bool(s.question.years) and bool(years) and not years & set(s.question.years))
 
 
+def _preceding(c: Candidate) -> str:
+    """The candidate's passage up to the sentence: what a sentence that names no year or level goes on from."""
+    return c.hit.text[: max(c.hit.text.find(c.sentence[:12]), 0)]
+
+
+def _implied_years(c: Candidate) -> set[str]:
+    """The year a sentence that names none speaks of: the last named before it in its passage, else
+    its heading's, else its document's ("…年度报告（2024年度）")."""
+    for text in (_preceding(c), c.context, c.hit.section, c.hit.doc):
+        if found := YEAR.findall(_COMPARED.sub("", text)):
+            return {found[-1]}
+    return set()
+
+
+def implied_year_conflict(c: Candidate, s: Signals) -> float:
+    """The sentence names no year, and the year it speaks of is not the question's: "纵向科研经费到款额
+    8007.07万元" under a 2024 heading does not answer 2023."""
+    asked = _years(s.question.text)  # "比2023年多了多少" asks about 2024
+    if not asked or _years(c.sentence):
+        return 0.0
+    implied = _implied_years(c)
+    return float(bool(implied) and not implied & asked)
+
+
 def level_match(c: Candidate, s: Signals) -> float:
     wanted = _question_level(s.question)
     return float(bool(wanted) and wanted in _levels(c.sentence))
@@ -178,6 +214,17 @@ def level_conflict(c: Candidate, s: Signals) -> float:
     wanted = _question_level(s.question)
     levels = _levels(c.sentence)
     return float(bool(wanted) and bool(levels) and wanted not in levels)
+
+
+def implied_level_conflict(c: Candidate, s: Signals) -> float:
+    """The sentence names no school level, and the last one named before it in its passage is the
+    other one: "聘请行业导师7537人" goes on from "高等职业学校…" and does not answer 中职."""
+    wanted = _question_level(s.question)
+    if not wanted or _levels(c.sentence):
+        return 0.0
+    before = expand_levels(_preceding(c))
+    named = [(before.rfind(w), name) for name, words in (("secondary", SECONDARY), ("higher", HIGHER)) for w in words if w in before]
+    return float(bool(named) and max(named)[1] != wanted)
 
 
 def case_scope(c: Candidate, s: Signals) -> float:
@@ -191,12 +238,27 @@ def party_named(c: Candidate, s: Signals) -> float:
     A name is matched by its tail ("重庆市渝北区" meets "渝北区"), as askers and the report
     shorten names differently.
     """
-    parties = [m.group(0) for m in _PARTY.finditer(s.question.text)]
+    parties = _parties(s.question.text)
     if not parties:
         return 0.0
     text = f"{c.context} {c.sentence}"
     found = all(any(p[i:] in text for i in range(max(1, len(p) - 2))) for p in parties)
     return 1.0 if found else -1.0
+
+
+_GENERIC_IN_NAME = re.compile(r"重庆市?|中等|高等|职业|技术|学院|学校|大学|专科|教育|中心|有限|责任|股份|公司|集团|产教|融合")
+
+
+def english_party_named(c: Candidate, s: Signals) -> float:
+    """An English question names a school or company, and the one the candidate names shares its
+    distinctive words (1, "Vocational Institute of Engineering" meets 重庆工程职业技术学院) or none (-1)."""
+    if s.question.lang != "en" or not _ENGLISH_PARTY.search(s.question.text.lower()):
+        return 0.0
+    cores = [core for _, name in organisations(f"{c.context} {c.sentence}") if (core := _GENERIC_IN_NAME.sub("", name))]
+    if not cores:
+        return 0.0
+    words = [t for t in s.terms if not t.startswith("∅") and len(t) >= 2 and _GENERIC_IN_NAME.sub("", t)]
+    return 1.0 if any(w in core or core in w for core in cores for w in words) else -1.0
 
 
 def in_case(c: Candidate, s: Signals) -> float:
@@ -209,7 +271,7 @@ def city_sentence(c: Candidate, s: Signals) -> float:
 
 def increase_asked(c: Candidate, s: Signals) -> float:
     """An increase is asked and the sentence states one (or back: a level asked, an increase stated)."""
-    asked = bool(_INCREASE.search(s.question.text.lower()))
+    asked = asks_change(s.question.text)
     stated = bool(_INCREASE_IN_SENTENCE.search(c.sentence))
     return 1.0 if asked and stated else (-1.0 if asked != stated and asked else 0.0)
 
@@ -273,13 +335,19 @@ def _kind_feature(kind: str) -> Callable[[Candidate, Signals], float]:
     return feature
 
 
-_PARTY = re.compile(r"[\u4e00-\u9fff]{2,}(学院|学校|大学|中心|公司|集团|区|县|联合体|共同体|联盟)")
+_DISTRICT = re.compile(r"[\u4e00-\u9fff]{2,}?[区县](?![\u4e00-\u9fff]{0,1}[级域])")
+_ENGLISH_PARTY = re.compile(r"college|school|institute|polytechnic|university|company|district|county")
+
+
+def _parties(text: str) -> list[str]:
+    """The schools, companies, consortia and districts a (Chinese) text names."""
+    return [name for _, name in organisations(text)] + [m.group(0) for m in _DISTRICT.finditer(text)]
 
 
 def _names_a_party(s: Signals) -> bool:
     """The question names one school, company, district or consortium."""
     text = s.question.text
-    return bool(_PARTY.search(text)) or bool(re.search(r"college|school|university|company|district|county", text.lower()))
+    return bool(_parties(text)) or bool(_ENGLISH_PARTY.search(text.lower()))
 
 
 FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
@@ -294,6 +362,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         heaviest_missing,
         required_missing,
         measure_missing,
+        rate_phrase_missing,
         passage_rank,
         has_wanted_span,
         clause_coverage,
@@ -301,10 +370,13 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         unit_match,
         year_match,
         year_conflict,
+        implied_year_conflict,
         level_match,
         level_conflict,
+        implied_level_conflict,
         case_scope,
         party_named,
+        english_party_named,
         in_case,
         city_sentence,
         increase_asked,
@@ -330,4 +402,7 @@ def wanted_spans(sentence: str, q: Question) -> tuple[Span, ...]:
     spans = find_spans(sentence, q.kind, q.unit)
     if q.kind in ("entity", "list"):
         spans = [sp for sp in spans if sp.text not in q.text]  # the question's own words are not its answer
+    elif q.kind in ("number", "rate"):
+        stated = set(_FIGURE.findall(q.text))  # nor its own figures ("of the 1502 students, how many…")
+        spans = [sp for sp in spans if _FIGURE.search(sp.text).group(0) not in stated]
     return tuple(spans)

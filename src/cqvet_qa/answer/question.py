@@ -58,6 +58,22 @@ _UNIT_CUES = [
 ]
 
 
+_CHANGE_ASKED = re.compile(r"增加|增长|提升|提高|新增|多了|多出|涨|increase|grow|more than (?:last|the previous|in)|up by|\brise|\brose")
+_DAY_ASKED = re.compile(r"几号|哪天|哪一天|几月几日|具体日期|哪日|what date|which day|what day|exact date")
+_MONTH_ASKED = re.compile(r"几月|哪个月|哪年哪月|which month|what month")
+
+
+def asks_change(text: str) -> bool:
+    """The question asks by how much something changed ("比2023年多了多少"), not its level."""
+    return bool(_CHANGE_ASKED.search(text.lower()))
+
+
+def date_precision(text: str) -> str:
+    """"日" when a question asks the day, "月" when it asks the month, else ""."""
+    lowered = text.lower()
+    return "日" if _DAY_ASKED.search(lowered) else "月" if _MONTH_ASKED.search(lowered) else ""
+
+
 _HOW_MANY = re.compile(r"多少|几|how (many|much)|number of")
 
 

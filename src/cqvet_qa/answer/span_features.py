@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .features import YEAR, coverage
-from .question import HIGHER, SECONDARY, Question
+from .question import HIGHER, SECONDARY, Question, asks_change
 from .respectively import expand_levels, paired_item
 from .spans import Span
 
@@ -22,7 +22,6 @@ _BREAK = re.compile(r"[，,：:（）()；;。]")
 _BOUND_BEFORE = re.compile(r"(超过|不足|达到|超|近|约|逾|以上|以下)$")
 _BOUND_AFTER = re.compile(r"^(以上|以下|左右|余)")
 _CHANGE_BEFORE = re.compile(r"(增加|增长|提升|提高|新增|减少|下降|增幅|上升|多)了?$")
-_CHANGE_ASKED = re.compile(r"增加|增长|提升|提高|新增|多了|多出|涨|increase|grow|more than|up by|rise")
 _REACHED = re.compile(r"(至|到|达|为|是)$")
 _PART = re.compile(r"其中[^，。；]{0,20}$")
 
@@ -107,7 +106,7 @@ def is_bound(x: SpanContext) -> float:
 def is_change(x: SpanContext) -> float:
     """The span is a change (较上年增加1382人); +1 when the question asks a change, -1 when it asks a level."""
     change = bool(_CHANGE_BEFORE.search(_before(x, 4)))
-    asked = bool(_CHANGE_ASKED.search(x.question.text.lower()))
+    asked = asks_change(x.question.text)
     return 0.0 if not change else (1.0 if asked else -1.0)
 
 

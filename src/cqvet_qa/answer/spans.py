@@ -20,12 +20,25 @@ _RANK = re.compile(
 _FIGURE_LABEL = re.compile(r"^(附)?[图表]\s*\d+\s*-\s*\d+")  # "图6- 8" numbers a figure, counts nothing
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{2,10}[〔\[（(]\s*\d{4}\s*[〕\]）)]\s*\d+\s*号")  # 渝府办发〔2023〕69号
 _QUOTED = re.compile(r"[“《]([^“”《》]{2,40})[”》]")
-_ORGANISATION = re.compile(
-    r"[\u4e00-\u9fff（）]{2,20}?(?:职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中学校|中学|"
-    r"中心|有限责任公司|股份有限公司|有限公司|集团|研究院)"
+# A school, company or consortium by the word its name ends with; the shortest name that ends so.
+ORGANISATION = re.compile(
+    r"([\u4e00-\u9fff（）]{2,24}?)(职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中学校|中学|"
+    r"中心|有限责任公司|股份有限公司|有限公司|公司|集团|研究院|联合体|共同体|联盟)"
 )
+_GENERIC_NAME = re.compile(r"^(?:各级各类|各类|各|全市|全国|本|该|这些?|中等|高等|中职|高职|职业|技工|普通)*$")
 _LATIN_ORGANISATION = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&.\-]*(?: [A-Z][A-Za-z0-9&.\-]*)* ?(?:集团|有限公司|公司)")  # "Diom 集团"
-ORG_PREFIX = re.compile(r"^.*?(?:、|和|与|及|由|在|是|为|以|的|了|对|向|将|把|同|推进|推动|依托|联合|支持)(?=[\u4e00-\u9fff])")
+ORG_PREFIX = re.compile(r"^.*?(?:、|和|与|及|由|在|是|为|以|的|了|对|向|将|把|同|推进|推动|依托|联合|支持|组建|成立|牵头|获批|入选)(?=[\u4e00-\u9fff])")
+
+
+def organisations(text: str) -> list[tuple[int, str]]:
+    """(start, name) of the schools, companies and consortia a text names, without the words leading
+    into them; "职业学校" and "各高职院校" name none."""
+    found = []
+    for m in ORGANISATION.finditer(text):
+        body = ORG_PREFIX.sub("", m.group(1))  # the suffix is never cut: "联合体" holds 联合, "共同体" 同
+        if len(body) >= 2 and not _GENERIC_NAME.match(body):
+            found.append((m.end() - len(body) - len(m.group(2)), body + m.group(2)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -77,11 +90,9 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
     if want_unit in ("", "name"):
         spans += [Span(m.group(1), m.start(1), m.end(1)) for m in _QUOTED.finditer(sentence)]
     if want_unit in ("", "school", "company"):
-        for m in _ORGANISATION.finditer(sentence):
-            name = ORG_PREFIX.sub("", m.group(0))
-            start = m.end() - len(name)
+        for start, name in organisations(sentence):
             if len(name) >= 4 and (not want_unit or _org_kind(name) == want_unit):
-                spans.append(Span(name, start, m.end()))
+                spans.append(Span(name, start, start + len(name)))
         if want_unit in ("", "company"):
             spans += [Span(m.group(0), m.start(), m.end()) for m in _LATIN_ORGANISATION.finditer(sentence)]
     if want_unit == "person":
