@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from cqvet_qa.answer.compose import compose, scope_of
+from cqvet_qa.answer.compose import answer_rows, compose, scope_of
 from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, date_imprecise, figure_unfound, rival_share, unit_conflict
 from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, english_party_named, implied_level_conflict,
                                       implied_year_conflict, level_conflict, measure_missing, rate_phrase_missing,
@@ -240,3 +240,19 @@ class TestOrganisations:
     ])
     def test_names_whole_without_the_words_leading_into_them(self, text, names):
         assert [name for _, name in organisations(text)] == names
+
+
+class TestListsFromTables:
+    def test_a_list_asked_of_a_table_quotes_every_row_that_holds_the_question(self):
+        q = "重庆电力高等专科学校有哪几门课进了国家在线精品课？"
+        terms = {"重庆电力高等专科学校": 6.0, "精品课": 3.0}
+        title = "表 2- 1 国家在线精品课程名单 序号 课程名称 学校 负责人"
+        rows = [candidate(text, q, context=title) for text in (
+            "38 电子技术基础 重庆电力高等专科学校 李 燕", "12 药理学 重庆市医药卫生学校 曾伟川", "40 电厂水处理设备运行与维护 重庆电力高等专科学校 王 某")]
+        for row in rows:
+            row.table = True
+        quoted = answer_rows(analyse(q), rows[0], rows, terms)
+        assert [r.sentence for r in quoted] == [rows[0].sentence, rows[2].sentence]
+        text = compose(analyse(q), rows[0], None, terms, tuple(quoted[1:]))
+        assert "电子技术基础" in text and "电厂水处理设备运行与维护" in text and "药理学" not in text
+        assert answer_rows(analyse("重庆电力高等专科学校有多少门国家在线精品课？"), rows[0], rows, terms) == [rows[0]]

@@ -48,21 +48,38 @@ def scope_of(c: Candidate) -> str:
     return ""
 
 
-def compose(question: Question, c: Candidate, span: Span | None, terms: dict[str, float]) -> str:
-    """The span (with whose it is, for a case) and as much of the sentence as the answer's length allows."""
+def table_rows(best: Candidate, candidates: list[Candidate], terms: dict[str, float]) -> list[Candidate]:
+    """A list asked of a table is answered by several rows: those of the best row's table that hold
+    as much of the question as it does ("哪几门课进了国家在线精品课" — every row naming the school), best first."""
+    if not best.table:
+        return [best]
+    bar = coverage(best.sentence, terms)
+    return [best] + [c for c in candidates
+                     if c is not best and c.table and c.context == best.context and coverage(c.sentence, terms) >= bar]
+
+
+def compose(question: Question, c: Candidate, span: Span | None, terms: dict[str, float],
+            more_rows: tuple[Candidate, ...] = ()) -> str:
+    """The span (with whose it is, for a case) and as much of the sentence (and `more_rows`) as the answer's length allows."""
     scope = scope_of(c)
+    quote = "；".join([c.sentence, *(r.sentence for r in more_rows)])
     if question.lang == "en":
         says = "the report says" + (f" (a case of {scope})" if scope else "") + ": “"
         lead = english_lead(span, question.text) if span else ""
-        if lead and len(lead) + len(says) + len(c.sentence) + 4 > MAX_ANSWER_CHARS:
+        if lead and len(lead) + len(says) + len(quote) + 4 > MAX_ANSWER_CHARS:
             lead = span.text  # the English words would cut the quote, which may hold the figure asked
         head = (f"{lead} — " if lead else "") + says
-        return head + _window(c.sentence, span, terms, MAX_ANSWER_CHARS - len(head) - 1) + "”"
+        return head + _window(quote, span, terms, MAX_ANSWER_CHARS - len(head) - 1) + "”"
     if span is None:
         head = f"{scope}：" if scope else ""
-        return head + _window(c.sentence, span, terms, MAX_ANSWER_CHARS - len(head))
+        return head + _window(quote, span, terms, MAX_ANSWER_CHARS - len(head))
     head = f"{scope}：{span.text}（" if scope else f"{span.text}（"
-    return head + _window(c.sentence, span, terms, MAX_ANSWER_CHARS - len(head) - 1) + "）"
+    return head + _window(quote, span, terms, MAX_ANSWER_CHARS - len(head) - 1) + "）"
+
+
+def answer_rows(question: Question, best: Candidate, candidates: list[Candidate], terms: dict[str, float]) -> list[Candidate]:
+    """The candidates an answer quotes: the best one, and for a list asked of a table its table's other matching rows."""
+    return table_rows(best, candidates, terms) if question.kind == "list" else [best]
 
 
 def cite(c: Candidate) -> Citation:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .compose import answer_rows
 from .features import FEATURES, Candidate, Signals
 from .question import date_precision
 
@@ -60,6 +61,12 @@ def date_imprecise(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
     return float(s.question.kind == "date" and bool(wanted) and bool(span) and wanted not in span.text.replace("号", "日"))
 
 
+def rows_gathered(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    """A list asked of a table, answered by several of its rows (compose.table_rows): one row is
+    rarely the whole list."""
+    return float(s.question.kind == "list" and len(answer_rows(s.question, c[0], c, s.terms)) > 1)
+
+
 def _of_best(name: str) -> Callable[[np.ndarray, list[Candidate], Signals], float]:
     def feature(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
         return FEATURES[name](c[0], s)
@@ -76,6 +83,7 @@ CONFIDENCE_FEATURES: dict[str, Callable[[np.ndarray, list[Candidate], Signals], 
         margin,
         rival_share,
         figure_unfound,
+        rows_gathered,
         unit_conflict,
         date_imprecise,
         *(_of_best(n) for n in ("similarity", "similarity_gap", "context_coverage", "clause_coverage", "key_term_missing",

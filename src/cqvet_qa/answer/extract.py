@@ -15,7 +15,7 @@ import numpy as np
 
 from ..retrieval.hybrid import Hit
 from ..sentences import SentenceVectors, embedding_text, split_sentences
-from .compose import cite, compose, not_found
+from .compose import answer_rows, cite, compose, not_found
 from .confidence import confidence_vector
 from .features import Candidate, Signals, coverage, measure_missing, vector, wanted_spans
 from .question import Question
@@ -120,5 +120,7 @@ def extract_answer(question: Question, evidence: list[Evidence], terms: dict[str
     if not ranked.candidates or ranked.confidence < model.threshold or measure_unsupported(ranked):
         return not_found(question, hits, ranked.candidates)
     best = ranked.candidates[0]
-    return Answer(text=compose(question, best, best.span, terms), answered=True, citations=[cite(best)], hits=hits,
+    rows = answer_rows(question, best, ranked.candidates, terms)
+    return Answer(text=compose(question, best, best.span, terms, tuple(rows[1:])), answered=True,
+                  citations=[cite(r) for r in rows], hits=hits,
                   question=question.text, confidence=round(ranked.confidence, 3))

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluation import answer_correct, read_questions, squash
-from .compose import compose
+from .compose import answer_rows, compose
 from .confidence import CONFIDENCE_FEATURES, confidence_vector
 from .extract import candidates, choose_span, signals
 from .features import FEATURES, Candidate, Signals, vector
@@ -108,7 +108,8 @@ def featurize(rows: list[QuestionRows], span_model: Logistic) -> None:
             c.span = choose_span(c, q, terms, span_model)
             c.clause = clause_of(c.sentence, c.span) if c.span else ""
         r.x = np.asarray([vector(c, r.signals, names) for c in r.candidates], dtype=np.float64).reshape(-1, len(names))
-        right = [answer_correct(r.item, compose(q, c, c.span, terms), True) for c in r.candidates]
+        right = [answer_correct(r.item, compose(q, c, c.span, terms, tuple(answer_rows(q, c, r.candidates, terms)[1:])), True)
+                 for c in r.candidates]
         r.y = np.asarray(right, dtype=np.int64) * (not r.unanswerable)
 
 
