@@ -181,3 +181,22 @@ def test_cedict_parser_reverses_glosses():
     assert [s.chinese for s in senses_of(index["repair"])] == ["修理"]
     assert "wang" not in index and not any(k.startswith("variant") for k in index)
     assert all("3C" not in v for v in index.values())
+
+
+def test_shortenings_askers_use_are_spelled_out(translator):
+    assert translator.translate("hi-voc grads") == translator.translate("higher vocational graduates")
+    assert "留学生" in translator.translate("how many intl students in 2024")
+    assert translator.untranslated("how many voc schools have intl students") == []
+
+
+@pytest.mark.parametrize("typo, word", [("patnets", "patents"), ("vocatonal", "vocational"), ("goverment", "government"),
+                                        ("chonqing", "chongqing"), ("recieve", "receive")])
+def test_a_word_no_dictionary_knows_is_put_right_when_one_edit_makes_it_known(translator, typo, word):
+    assert translator.corrected(typo) == word
+
+
+def test_known_and_short_words_are_left_alone(translator):
+    assert translator.corrected("workshops") == "workshops"
+    assert translator.corrected("whats") == "whats"  # too short to put right safely: "hats", "what"
+    assert translator.corrected("stankin") == "stankin"  # a name: nothing one edit away is known
+    assert "专利" in " ".join(translator.translate("invention patnets granted"))

@@ -4,6 +4,8 @@ The passages are Chinese, so an English question gives BM25 almost nothing to
 match. `QueryTranslator.translate` turns it into Chinese strings for the BM25
 side (the caller cuts them with the BM25 `Tokenizer`):
 
+0. shortenings spelled out ("hi-voc grads": higher vocational graduates, data/abbreviations_en.tsv),
+   and a word no dictionary knows put right when one edit makes it known ("vocatonal", "patnets");
 1. Chinese already in the question, e.g. "(毕业去向落实率)", as it is;
 2. numbers and years as they are ("1.1 million" also as "110万");
 3. phrases of the field glossary (data/glossary_en_zh.tsv), longest first;
@@ -51,6 +53,7 @@ STOPWORDS = frozenset(
     according actually approximately called chart currently effort efforts exactly example examples figure
     list listed mention mentioned name named really report reported respectively roughly said say says
     specific state stated table tell thing things told type vs way ways year years
+    whats hows wheres thats theres whos im ive
     """.split()
 )
 
@@ -154,6 +157,54 @@ def _read_glossary() -> dict[tuple[str, ...], tuple[str, ...]]:
 def glossary() -> dict[tuple[str, ...], tuple[str, ...]]:
     """The field glossary: folded English word tuple -> Chinese terms."""
     return _read_glossary()
+
+
+@lru_cache(maxsize=1)
+def abbreviations() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Short forms askers use (data/abbreviations_en.tsv): word tuple -> the full words."""
+    text = resources.files("cqvet_qa.data").joinpath("abbreviations_en.tsv").read_text(encoding="utf-8")
+    table = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            short, full = line.split("\t")
+        except ValueError:
+            raise ValueError(f"abbreviations_en.tsv:{number}: expected short<TAB>full, got {line!r}") from None
+        table[tuple(tok for _, tok in words_of(short))] = tuple(tok for _, tok in words_of(full))
+    return table
+
+
+def expand_abbreviations(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The tokens with every short form spelled out, the longest short form first."""
+    table, longest = abbreviations(), max(map(len, abbreviations()), default=0)
+    out, i = [], 0
+    while i < len(tokens):
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            words = tuple(tok for _, tok in tokens[i : i + n])
+            if all(kind == "word" for kind, _ in tokens[i : i + n]) and words in table:
+                out += [("word", w) for w in table[words]]
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MIN_CORRECTED = 6  # shorter words have too many neighbours one edit away to put right safely
+
+
+def one_edit(word: str) -> list[str]:
+    """Words one edit away, the likelier slips first: two letters swapped, one left out, one doubled or
+    added, one mistyped (Norvig's edits1, in that order so the choice is deterministic)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    swapped = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    inserted = [a + c + b for a, b in splits for c in _LETTERS]
+    deleted = [a + b[1:] for a, b in splits if b]
+    replaced = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    return list(dict.fromkeys(w for w in swapped + inserted + deleted + replaced if w != word))
 
 
 # ---------------------------------------------------------------- CC-CEDICT
@@ -332,8 +383,10 @@ class QueryTranslator:
             if kept:
                 self._glossary[key] = kept
         self._longest = max((len(k) for k in self._glossary), default=0)
+        self._glossary_words = {w for key in self._glossary for w in key}
         self._cedict = cedict_index(cache)
         self._word_cache: dict[str, tuple[str, ...]] = {}
+        self._spelling: dict[str, str] = {}
 
     # -- vocabulary
 
@@ -381,10 +434,35 @@ class QueryTranslator:
         """Content words with no Chinese the index knows: what the report cannot be matched on."""
         return self._walk(question)[1]
 
+    def _known(self, word: str) -> bool:
+        """A word the glossary or CC-CEDICT can put into Chinese, or one not to translate."""
+        return word in STOPWORDS or fold(word) in self._glossary_words or bool(self._word_terms(word))
+
+    def corrected(self, word: str) -> str:
+        """The word, or when no dictionary knows it, the first known word one edit away ("vocatonal")."""
+        if len(word) < MIN_CORRECTED or not word.isalpha():
+            return word
+        cached = self._spelling.get(word)
+        if cached is None:
+            if len(self._spelling) > _MEMO_LIMIT:
+                self._spelling.clear()
+            known = self._known(word)
+            cached = word if known else next((w for w in one_edit(word) if self._known_quietly(w)), word)
+            self._spelling[word] = cached
+        return cached
+
+    def _known_quietly(self, word: str) -> bool:
+        """_known without memoising: a misspelling's hundreds of neighbours are not worth keeping."""
+        forms = base_forms(word)
+        return (word in STOPWORDS or fold(word) in self._glossary_words or bool(self._glossary.get((fold(word),)))
+                or bool(self._glossary_single(forms)) or any(form in self._cedict for form in forms)
+                and bool(self._cedict_terms(forms)))
+
     def _walk(self, question: str) -> tuple[list[str], list[str]]:
         out: list[str] = list(_CJK.findall(question))
         missing: list[str] = []
-        tokens = words_of(_CJK.sub(" ", question))
+        tokens = expand_abbreviations(words_of(_CJK.sub(" ", question)))
+        tokens = [(kind, self.corrected(tok) if kind == "word" else tok) for kind, tok in tokens]
         folded = [fold(tok) if kind == "word" else tok for kind, tok in tokens]
         i = 0
         while i < len(tokens):
