@@ -237,6 +237,7 @@ class TestOrganisations:
         ("西部大健康行业产教融合共同体成员单位", ["西部大健康行业产教融合共同体"]),  # 共同 and 联合 are no joints inside a name
         ("组建重庆市智能制造产教联合体", ["重庆市智能制造产教联合体"]),
         ("各高职院校和中职学校", []),  # kinds of school, not a school
+        ("近三年中高等职业学校的毕业生满意度", []),
     ])
     def test_names_whole_without_the_words_leading_into_them(self, text, names):
         assert [name for _, name in organisations(text)] == names
