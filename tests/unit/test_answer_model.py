@@ -257,3 +257,10 @@ class TestListsFromTables:
         text = compose(analyse(q), rows[0], None, terms, tuple(quoted[1:]))
         assert "电子技术基础" in text and "电厂水处理设备运行与维护" in text and "药理学" not in text
         assert answer_rows(analyse("重庆电力高等专科学校有多少门国家在线精品课？"), rows[0], rows, terms) == [rows[0]]
+
+
+class TestQuestionAnalysis:
+    def test_english_cues_are_read_with_shortenings_spelled_out(self):
+        assert analyse("how many industry mentors did hi-voc colleges hire?").level == analyse("高职行业导师多少人").level
+        assert analyse("whats the doc no. of the MOE notice").unit == "docno"
+        assert analyse("how many full time teachers do chongqing voc schools have").unit == "人"  # teachers, not schools

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..language import detect_language
+from ..retrieval.translate import spelled_out
 
 # Cues in order of precedence: the first kind whose pattern matches wins.
 _KIND_CUES_ZH = [
@@ -54,7 +55,8 @@ _UNIT_CUES = [
     (r"\bmeasures\b", "条"),
     (r"\byears\b", "年"),
     (r"\bcourses\b", "门"),
-    (r"学生|在校生|招生|学员|教师|毕业生|\bstudents\b|\bpeople\b|\bpersons?\b|\btalents\b|\bworkers\b|\bgraduates\b", "人"),
+    (r"学生|在校生|招生|学员|教师|毕业生|\bstudents\b|\bpeople\b|\bpersons?\b|\btalents\b|\bworkers\b|\bgraduates\b"
+     r"|\bteachers\b|\bmentors\b|\bstaff\b|\btrainees\b|\bcontestants\b|\bparticipants\b|\bphds\b", "人"),
 ]
 
 
@@ -112,7 +114,8 @@ class Question:
 
 def analyse(text: str) -> Question:
     lang = detect_language(text)
-    lowered = text.lower()
+    # English cues are read with the asker's shortenings spelled out ("hi-voc", "doc no.")
+    lowered = f"{text.lower()} {spelled_out(text)}" if lang == "en" else text.lower()
     cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
     if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):

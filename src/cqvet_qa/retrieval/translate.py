@@ -192,6 +192,11 @@ def expand_abbreviations(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]
     return out
 
 
+def spelled_out(text: str) -> str:
+    """English text in lower case with its shortenings spelled out ("hi-voc grads": "higher vocational graduates")."""
+    return " ".join(tok for _, tok in expand_abbreviations(words_of(text)))
+
+
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MIN_CORRECTED = 6  # shorter words have too many neighbours one edit away to put right safely
 
