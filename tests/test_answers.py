@@ -201,9 +201,6 @@ def test_a_company_named_in_latin_letters_is_a_candidate():
     assert "SAP 公司" in [s.text for s in find_spans("与德国 SAP 公司和华为技术有限公司合作", "entity", "company")]
 
 
-@pytest.mark.xfail(strict=True, reason="the sentence is right, but the span model leads with its first quoted name; a span "
-                   "feature for 'the asked sort of name (品牌) follows the span' learned a weight near 0 on 1,611 "
-                   "questions and did not change the choice. See README, remaining failures (lead span)")
 def test_a_quoted_name_the_sentence_calls_a_brand_answers_a_brand_question(assistant):
     # "实施“语言+专业+文化”三维一体育人模式…打造“巴渝时珍学院”留学品牌": only the second is a 品牌
     assert_right_or_silent(assistant.ask("重庆医药高等专科学校打造的来华留学品牌叫什么名字？"), "巴渝时珍学院", "语言+专业+文化")
