@@ -264,3 +264,12 @@ class TestQuestionAnalysis:
         assert analyse("how many industry mentors did hi-voc colleges hire?").level == analyse("高职行业导师多少人").level
         assert analyse("whats the doc no. of the MOE notice").unit == "docno"
         assert analyse("how many full time teachers do chongqing voc schools have").unit == "人"  # teachers, not schools
+
+    def test_a_place_question_wants_the_places_lac_tags(self):
+        q = analyse("2024年成渝双城经济圈职业教育活动周在哪个城市办的？")
+        assert (q.kind, q.unit) == ("entity", "place")
+        assert (analyse("where was the 2024 voc week held?").unit, analyse("科创职院呼吸器的量产应用价值").kind) == ("place", "number")
+        sentence = "2024年5月，2024年成渝地区双城经济圈职业教育活动周在泸州举行。"
+        assert "泸州" in [sp.text for sp in wanted_spans(sentence, q)]
+        assert figure_unfound(np.array([0.9]), [candidate("2024年9月，第47届世界技能大赛在法国闭幕。", "第47届世赛在法国哪个城市闭幕的？")],
+                              signals("第47届世赛在法国哪个城市闭幕的？", {"世赛": 5.0})) == 1.0  # 法国 is the question's own

@@ -45,8 +45,9 @@ def rival_share(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
 
 
 def figure_unfound(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
-    """A figure, date or rank is asked and the best sentence holds none: it can only talk around it."""
-    return float(s.question.kind in ("number", "rate", "date", "rank") and not c[0].spans)
+    """A figure, date, rank or place is asked and the best sentence holds none: it can only talk around it."""
+    asked = s.question.kind in ("number", "rate", "date", "rank") or (s.question.kind == "entity" and s.question.unit == "place")
+    return float(asked and not c[0].spans)
 
 
 def unit_conflict(p: np.ndarray, c: list[Candidate], s: Signals) -> float:

@@ -20,7 +20,7 @@ _KIND_CUES_ZH = [
     ("rate", r"率|比例|占比|百分之|百分比|匹配度|满意度|认可度|比重|增长了?多少|增幅|提升了?多少"),
     ("date", r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间段|哪几年|起止"),
     ("rank", r"第几|排名|排第|名次|位次|什么等级|几等奖|什么奖"),
-    ("number", r"多少|几个|几项|几所|几家|几条|几年|几门|几支|几名|几枚|几次|几种|几批|数量|人数|金额|规模|几"),
+    ("number", r"多少|几个|几项|几所|几家|几条|几年|几门|几支|几名|几枚|几次|几种|几批|数量|人数|金额|规模|几|价值|产值|经费|资金|投入|到款"),
     ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|啥|谁|名字|名称|叫|是哪|文号|字号"),
 ]
 _KIND_CUES_EN = [
@@ -28,8 +28,8 @@ _KIND_CUES_EN = [
     ("date", r"\bwhen\b|what date|which (day|month|year)s?|what (day|month|year)s?|\bperiod\b|cover\b"),
     ("rank", r"\brank(ed|ing)?\b|what place|which place|position\b|what level of (award|prize)|what prize"),
     ("list", r"\b(which|what) (are|were) the\b|\bname the\b|which (countries|schools|companies|projects)"),
-    ("number", r"how (many|much)|number of|amount|total|income|funding|revenue|\bcount\b"),
-    ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bname\b|nationality"),
+    ("number", r"how (many|much)|number of|amount|total|income|funding|revenue|\bcount\b|value of|\bworth\b|budget|\bspen[dt]\b|\bcost\b|\bpay\b|salary"),
+    ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bwhere\b|\bname\b|nationality"),
 ]
 
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
@@ -48,7 +48,7 @@ _UNIT_CUES = [
     (r"几门|多少门", "门"),
     (r"多少人|几人|几名|多少名|人数", "人"),
     (r"几个|多少个", "个"),
-    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth", "元"),
+    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth|\bpay\b|salary|budget|\bcost\b|\bspen[dt]\b|value of", "元"),
     (r"\bschools\b", "所"),
     (r"\bcompanies\b|\benterprises\b", "家"),
     (r"\bprojects\b|\bpatents\b|\bawards\b|\bprizes\b|\bitems\b", "项"),
@@ -97,6 +97,8 @@ _ENTITY_CUES = [
     (r"品牌|口号|主题|名称|称号|平台|\bbrand\b|slogan|theme|called|platform|\btitle\b", "name"),
     (r"名字叫|叫什么名字", "person"),  # "品牌叫什么名字" asks the brand's name, not a person's
     (r"叫什么", "name"),
+    (r"哪个城市|哪座城市|哪个区县|哪个区|哪个县|哪个省|哪个国家|哪国|哪里|在哪|哪儿|什么地方|\bwhere\b"
+     r"|which (city|district|county|province|country)|what (city|country)", "place"),
     (r"哪所|学校|学院|大学|\bschool\b|college|institution|university", "school"),
     (r"企业|公司|集团|\bcompany\b|enterprise|\bfirm\b|group", "company"),
 ]

