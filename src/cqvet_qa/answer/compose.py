@@ -50,7 +50,8 @@ def scope_of(c: Candidate) -> str:
 
 def table_rows(best: Candidate, candidates: list[Candidate], terms: dict[str, float]) -> list[Candidate]:
     """A list asked of a table is answered by several rows: those of the best row's table that hold
-    as much of the question as it does ("哪几门课进了国家在线精品课" — every row naming the school), best first."""
+    as much of the question as it does (a school's courses in a list of courses: every row naming the
+    school), best first."""
     if not best.table:
         return [best]
     bar = coverage(best.sentence, terms)

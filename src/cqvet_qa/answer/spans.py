@@ -22,7 +22,7 @@ _FIGURE_LABEL = re.compile(r"^(附)?[图表]\s*\d+\s*-\s*\d+")  # "图6- 8" numb
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{2,10}[〔\[（(]\s*\d{4}\s*[〕\]）)]\s*\d+\s*号")  # 渝府办发〔2023〕69号
 _QUOTED = re.compile(r"[“《]([^“”《》]{2,40})[”》]")
 # A school, company or consortium by the word its name ends with; the shortest name that ends so.
-ORGANISATION = re.compile(
+_ORGANISATION = re.compile(
     r"([\u4e00-\u9fff（）]{2,24}?)(职业技术大学|职业大学|职业技术学院|职业学院|高等专科学校|学院|大学|学校|中学校|中学|"
     r"中心|有限责任公司|股份有限公司|有限公司|公司|集团|研究院|联合体|共同体|联盟)"
 )
@@ -35,7 +35,7 @@ def organisations(text: str) -> list[tuple[int, str]]:
     """(start, name) of the schools, companies and consortia a text names, without the words leading
     into them; "职业学校" and "各高职院校" name none."""
     found = []
-    for m in ORGANISATION.finditer(text):
+    for m in _ORGANISATION.finditer(text):
         body = ORG_PREFIX.sub("", m.group(1))  # the suffix is never cut: "联合体" holds 联合, "共同体" 同
         if len(body) >= 2 and not _GENERIC_NAME.match(body):
             found.append((m.end() - len(body) - len(m.group(2)), body + m.group(2)))

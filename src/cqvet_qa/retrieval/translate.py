@@ -140,48 +140,45 @@ def words_of(text: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- glossary
 
 
-def _read_glossary() -> dict[tuple[str, ...], tuple[str, ...]]:
-    text = resources.files("cqvet_qa.data").joinpath("glossary_en_zh.tsv").read_text(encoding="utf-8")
-    glossary: dict[tuple[str, ...], tuple[str, ...]] = {}
+def _read_pairs(name: str) -> list[tuple[str, str]]:
+    """The (left, right) pairs of a two-column data file, comments and blank lines skipped."""
+    text = resources.files("cqvet_qa.data").joinpath(name).read_text(encoding="utf-8")
+    pairs = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            english, chinese = line.split("\t")
+            left, right = line.split("\t")
         except ValueError:
-            raise ValueError(f"glossary_en_zh.tsv:{number}: expected english<TAB>chinese, got {line!r}") from None
-        key = tuple(fold(tok) for _, tok in words_of(english))
-        terms = tuple(t.strip() for t in chinese.split("|") if t.strip())
-        if key and terms:
-            glossary[key] = tuple(dict.fromkeys(glossary.get(key, ()) + terms))
-    return glossary
+            raise ValueError(f"{name}:{number}: expected two columns separated by a tab, got {line!r}") from None
+        pairs.append((left, right))
+    return pairs
 
 
 @lru_cache(maxsize=1)
 def glossary() -> dict[tuple[str, ...], tuple[str, ...]]:
-    """The field glossary: folded English word tuple -> Chinese terms."""
-    return _read_glossary()
+    """The field glossary (data/glossary_en_zh.tsv): folded English word tuple -> Chinese terms."""
+    table: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for english, chinese in _read_pairs("glossary_en_zh.tsv"):
+        key = tuple(fold(tok) for _, tok in words_of(english))
+        terms = tuple(t.strip() for t in chinese.split("|") if t.strip())
+        if key and terms:
+            table[key] = tuple(dict.fromkeys(table.get(key, ()) + terms))
+    return table
 
 
 @lru_cache(maxsize=1)
-def abbreviations() -> dict[tuple[str, ...], tuple[str, ...]]:
-    """Short forms askers use (data/abbreviations_en.tsv): word tuple -> the full words."""
-    text = resources.files("cqvet_qa.data").joinpath("abbreviations_en.tsv").read_text(encoding="utf-8")
-    table = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            short, full = line.split("\t")
-        except ValueError:
-            raise ValueError(f"abbreviations_en.tsv:{number}: expected short<TAB>full, got {line!r}") from None
-        table[tuple(tok for _, tok in words_of(short))] = tuple(tok for _, tok in words_of(full))
-    return table
+def abbreviations() -> tuple[dict[tuple[str, ...], tuple[str, ...]], int]:
+    """Short forms askers use (data/abbreviations_en.tsv): word tuple -> the full words, and the
+    longest short form's length in words."""
+    table = {tuple(tok for _, tok in words_of(short)): tuple(tok for _, tok in words_of(full))
+             for short, full in _read_pairs("abbreviations_en.tsv")}
+    return table, max(map(len, table), default=0)
 
 
 def expand_abbreviations(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The tokens with every short form spelled out, the longest short form first."""
-    table, longest = abbreviations(), max(map(len, abbreviations()), default=0)
+    table, longest = abbreviations()
     out, i = [], 0
     while i < len(tokens):
         for n in range(min(longest, len(tokens) - i), 0, -1):
@@ -443,9 +440,12 @@ class QueryTranslator:
         """Content words with no Chinese the index knows: what the report cannot be matched on."""
         return self._walk(question)[1]
 
-    def _known(self, word: str) -> bool:
-        """A word the glossary or CC-CEDICT can put into Chinese, or one not to translate."""
-        return word in STOPWORDS or fold(word) in self._glossary_words or bool(self._word_terms(word))
+    def _known(self, word: str, remember: bool = True) -> bool:
+        """A word the glossary or CC-CEDICT can put into Chinese, or one not to translate. A misspelling's
+        hundreds of neighbours are looked up without `remember`: they are not worth keeping."""
+        if word in STOPWORDS or fold(word) in self._glossary_words:
+            return True
+        return bool(self._word_terms(word) if remember else self._lookup(base_forms(word)))
 
     def corrected(self, word: str) -> str:
         """The word, or when no dictionary knows it, the first known word one edit away ("vocatonal")."""
@@ -456,16 +456,9 @@ class QueryTranslator:
             if len(self._spelling) > _MEMO_LIMIT:
                 self._spelling.clear()
             known = self._known(word)
-            cached = word if known else next((w for w in one_edit(word) if self._known_quietly(w)), word)
+            cached = word if known else next((w for w in one_edit(word) if self._known(w, remember=False)), word)
             self._spelling[word] = cached
         return cached
-
-    def _known_quietly(self, word: str) -> bool:
-        """_known without memoising: a misspelling's hundreds of neighbours are not worth keeping."""
-        forms = base_forms(word)
-        return (word in STOPWORDS or fold(word) in self._glossary_words or bool(self._glossary.get((fold(word),)))
-                or bool(self._glossary_single(forms)) or any(form in self._cedict for form in forms)
-                and bool(self._cedict_terms(forms)))
 
     def _walk(self, question: str) -> tuple[list[str], list[str]]:
         out: list[str] = list(_CJK.findall(question))
@@ -525,10 +518,11 @@ class QueryTranslator:
             if len(self._word_cache) > _MEMO_LIMIT:  # a long-running server sees endless new words
                 self._word_cache.clear()
                 self._strict.clear()
-            forms = base_forms(word)
-            cached = self._glossary_single(forms) or self._cedict_terms(forms)
-            self._word_cache[word] = cached
+            cached = self._word_cache[word] = self._lookup(base_forms(word))
         return cached
+
+    def _lookup(self, forms: list[str]) -> tuple[str, ...]:
+        return self._glossary_single(forms) or self._cedict_terms(forms)
 
     def _glossary_single(self, forms: list[str]) -> tuple[str, ...]:
         for form in forms[1:]:  # the surface form was tried as a glossary key already
