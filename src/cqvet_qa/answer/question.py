@@ -19,14 +19,16 @@ _KIND_CUES_ZH = [
     ("list", r"哪些|哪几|哪两|哪三|哪四|哪五|分别是|分别有|和哪|与哪|包括什么|有什么|是哪家企业和哪所|谁.{0,6}(和|与)"),
     ("rate", r"率|比例|占比|百分之|百分比|匹配度|满意度|认可度|比重|增长了?多少|增幅|提升了?多少"),
     ("date", r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间段|哪几年|起止"),
-    ("rank", r"第几|排名|排第|名次|位次|什么等级|几等奖|什么奖"),
+    ("rank", r"第几|排名(?!第)|排第|名次|位次|什么等级|几等奖|什么奖"),  # "连续多少年排名第一" states the rank
     ("number", r"多少|几个|几项|几所|几家|几条|几年|几门|几支|几名|几枚|几次|几种|几批|数量|人数|金额|规模|几|价值|产值|经费|资金|投入|到款"),
     ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|啥|谁|名字|名称|叫|是哪|文号|字号"),
 ]
 _KIND_CUES_EN = [
     ("rate", r"\b(percentage|proportion|rate|ratio|share|percent|satisfaction)\b|by what percent"),
     ("date", r"\bwhen\b|what date|which (day|month|year)s?|what (day|month|year)s?|\bperiod\b|cover\b"),
-    ("rank", r"\brank(ed|ing)?\b|what place|which place|position\b|what level of (award|prize)|what prize"),
+    # a rank the question states ("ranked 1st") is not asked: "how many years has it ranked 1st" counts
+    ("rank", r"\brank(ed|ing|s)?\b(?! (?:1st|first|top|no\.|number one|\d))|what place|which place|position\b"
+             r"|what level of (award|prize)|what prize"),
     ("list", r"\b(which|what) (are|were) the\b|\bname the\b|which (countries|schools|companies|projects)"),
     ("number", r"how (many|much)|number of|amount|total|income|funding|revenue|\bcount\b|value of|\bworth\b|budget|\bspen[dt]\b|\bcost\b|\bpay\b|salary"),
     ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bwhere\b|\bname\b|nationality"),
@@ -60,7 +62,7 @@ _UNIT_CUES = [
 ]
 
 
-_CHANGE_ASKED = re.compile(r"增加|增长|提升|提高|新增|多了|多出|涨|increase|grow|more than (?:last|the previous|in)|up by|\brise|\brose")
+_CHANGE_ASKED = re.compile(r"增加|增长|提升|提高|新增|多了|多出|涨|increase|grow|more than (?:last|the previous|in)|up by (?:how|what)|\brise|\brose")
 _DAY_ASKED = re.compile(r"几号|哪天|哪一天|几月几日|具体日期|哪日|what date|which day|what day|exact date")
 _MONTH_ASKED = re.compile(r"几月|哪个月|哪年哪月|which month|what month")
 
