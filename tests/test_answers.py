@@ -201,9 +201,6 @@ def test_a_company_named_in_latin_letters_is_a_candidate():
     assert "SAP 公司" in [s.text for s in find_spans("与德国 SAP 公司和华为技术有限公司合作", "entity", "company")]
 
 
-@pytest.mark.xfail(strict=True, reason="the right sentence is chosen, but the span model leads with the first quoted "
-                   "name (语言+专业+文化); this borderline choice flipped three times as training data grew and flips "
-                   "again with blind v7 and v8 in training; a 'what follows the span' feature did not move it (README)")
 def test_a_quoted_name_the_sentence_calls_a_brand_answers_a_brand_question(assistant):
     # "实施“语言+专业+文化”三维一体育人模式…打造“巴渝时珍学院”留学品牌": only the second is a 品牌
     assert_right_or_silent(assistant.ask("重庆医药高等专科学校打造的来华留学品牌叫什么名字？"), "巴渝时珍学院", "语言+专业+文化")

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..retrieval.hybrid import Hit
 from .question import HIGHER, SECONDARY, Question, asks_change
@@ -90,6 +91,24 @@ def term_coverage(c: Candidate, s: Signals) -> float:
 
 def context_coverage(c: Candidate, s: Signals) -> float:
     return coverage(f"{c.context} {c.sentence}", s.terms)
+
+
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=256)
+def _phrases(question: str, terms: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """The question's terms that its asker wrote side by side ("在线课程" from 在线 + 课程), each
+    weighted as its lighter word."""
+    words = [(t, w) for t, w in terms if len(t) > 1 and _CHINESE.search(t) and not any(t != u and t in u for u, _ in terms)]
+    return tuple((a + b, min(wa, wb)) for a, wa in words for b, wb in words if a != b and a + b in question)
+
+
+def phrase_coverage(c: Candidate, s: Signals) -> float:
+    """How much of the question's phrases the candidate holds unbroken: word coverage cannot tell
+    "开发在线课程" from "开发课程…在线精品课程"."""
+    phrases = _phrases(s.question.text, tuple(s.terms.items()))
+    return coverage(f"{c.context} {c.sentence}", dict(phrases)) if phrases else 0.0
 
 
 def coverage_gap(c: Candidate, s: Signals) -> float:
@@ -358,6 +377,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         term_coverage,
         context_coverage,
         coverage_gap,
+        phrase_coverage,
         key_term_missing,
         heaviest_missing,
         required_missing,
