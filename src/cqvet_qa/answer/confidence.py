@@ -53,7 +53,7 @@ def figure_unfound(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
 def unit_conflict(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
     """A count of one thing is asked (人) and the best span counts another (个, 次)."""
     span, unit = c[0].span, s.question.unit
-    return float(s.question.kind == "number" and bool(unit) and bool(span and span.unit) and not span.unit.endswith(unit))
+    return float(s.question.kind == "number" and bool(unit) and bool(span and span.unit) and not span.counts(unit))
 
 
 def date_imprecise(p: np.ndarray, c: list[Candidate], s: Signals) -> float:

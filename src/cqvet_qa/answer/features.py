@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..retrieval.hybrid import Hit
-from .question import HIGHER, SECONDARY, Question, asks_change
+from .question import HIGHER, SECONDARY, Question, asks_change, date_precision
 from .respectively import expand_levels
 from .spans import Span, find_spans, organisations
 
@@ -186,7 +186,7 @@ def unit_match(c: Candidate, s: Signals) -> float:
     unit = s.question.unit
     if s.question.kind != "number" or not unit:
         return 0.0
-    return float(any(sp.unit.endswith(unit) for sp in c.spans))
+    return float(any(sp.counts(unit) for sp in c.spans))
 
 
 def year_match(c: Candidate, s: Signals) -> float:
@@ -278,6 +278,14 @@ def english_party_named(c: Candidate, s: Signals) -> float:
         return 0.0
     words = [t for t in s.terms if not t.startswith("∅") and len(t) >= 2 and _GENERIC_IN_NAME.sub("", t)]
     return 1.0 if any(w in core or core in w for core in cores for w in words) else -1.0
+
+
+def date_precise(c: Candidate, s: Signals) -> float:
+    """The day or month is asked ("哪天", "what date") and the candidate's date gives it (1) or stops short (-1)."""
+    wanted = date_precision(s.question.text) if s.question.kind == "date" else ""
+    if not wanted or not c.span:
+        return 0.0
+    return 1.0 if wanted in c.span.text.replace("号", "日") else -1.0
 
 
 def in_case(c: Candidate, s: Signals) -> float:
@@ -397,6 +405,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         case_scope,
         party_named,
         english_party_named,
+        date_precise,
         in_case,
         city_sentence,
         increase_asked,

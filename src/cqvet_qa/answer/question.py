@@ -50,6 +50,7 @@ _UNIT_CUES = [
     (r"几门|多少门", "门"),
     (r"多少人|几人|几名|多少名|人数", "人"),
     (r"几个|多少个", "个"),
+    (r"几场|多少场", "场"),
     (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth|\bpay\b|salary|budget|\bcost\b|\bspen[dt]\b|value of", "元"),
     (r"\bschools\b", "所"),
     (r"\bcompanies\b|\benterprises\b", "家"),

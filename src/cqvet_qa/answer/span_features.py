@@ -70,11 +70,11 @@ def separators_between(x: SpanContext) -> float:
 
 
 def unit_match(x: SpanContext) -> float:
-    return float(bool(x.question.unit) and x.span.unit.endswith(x.question.unit))
+    return float(bool(x.question.unit) and x.span.counts(x.question.unit))
 
 
 def unit_mismatch(x: SpanContext) -> float:
-    return float(bool(x.question.unit) and bool(x.span.unit) and not x.span.unit.endswith(x.question.unit))
+    return float(bool(x.question.unit) and bool(x.span.unit) and not x.span.counts(x.question.unit))
 
 
 def year_before(x: SpanContext) -> float:

@@ -49,6 +49,11 @@ class Span:
     end: int
     unit: str = ""
 
+    def counts(self, unit: str) -> bool:
+        """The span counts what `unit` counts: "1.2万人" people, and "28620人次", "851场次" the 人 and
+        场 they are made of, as askers say "多少人", "多少场"."""
+        return self.unit.endswith(unit) or self.unit.removesuffix("次").endswith(unit)
+
 
 def _year_like(match: re.Match) -> bool:
     value, unit = match.group(1), match.group(4) or ""
