@@ -143,9 +143,9 @@ def measure_missing(c: Candidate, s: Signals) -> float:
     return float(any(len(t) >= 3 and _MEASURE.search(t) and t not in text for t in s.terms))
 
 
-# A rate named in a Chinese question with the two characters before its head ("辍学率", "晋升比例",
+# A rate named in a Chinese question with the two characters before its head ("辍学率", "晋升比例", "学历占比",
 # "生师比"), however jieba cut it; "的比例", "多大比例" and "率先" name none.
-_RATE_PHRASE = re.compile(r"(?:(?![的大多少有是占总在么啥])[\u4e00-\u9fff]){2}(?:率(?!先)|比例|比重)|生师比|师生比")
+_RATE_PHRASE = re.compile(r"(?:(?![的大多少有是占总在么啥])[\u4e00-\u9fff]){2}(?:率(?!先)|比例|比重|占比)|生师比|师生比")
 
 
 def rate_phrase_missing(c: Candidate, s: Signals) -> float:
