@@ -10,10 +10,10 @@ import pytest
 
 from cqvet_qa.answer.compose import answer_rows, compose, scope_of
 from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, date_imprecise, figure_unfound, rival_share, unit_conflict
-from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, english_party_named, implied_level_conflict,
-                                      implied_year_conflict, level_conflict, measure_missing, rate_phrase_missing,
-                                      wanted_spans, year_conflict)
-from cqvet_qa.answer.question import analyse
+from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, date_precise, english_party_named,
+                                      implied_level_conflict, implied_year_conflict, level_conflict, measure_missing,
+                                      phrase_coverage, rate_phrase_missing, unit_match, wanted_spans, year_conflict)
+from cqvet_qa.answer.question import analyse, asks_change
 from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic
 from cqvet_qa.answer.spans import organisations
 from cqvet_qa.answer.span_features import SPAN_FEATURES, SpanContext, clause_of, is_change, level_match, reached, year_before
@@ -82,6 +82,30 @@ class TestFeatures:
         assert rate_phrase_missing(candidate("毕业三年职位晋升比例平均数为49.39%。", q), s) == 0.0
         q = "有多大比例的毕业生留在重庆？"  # "多大比例" names no measure
         assert rate_phrase_missing(candidate("留渝就业比例为80%。", q), signals(q, {"留": 1.0})) == 0.0
+
+    def test_words_the_question_writes_together_count_only_where_the_sentence_keeps_them_together(self):
+        q = "高职 在线课程 开发 多少门 2024"
+        s = signals(q, {"高职": 2.0, "在线": 3.0, "课程": 1.5, "开发": 2.0, "门": 0.5})
+        together = candidate("2024年，重庆市高等职业院校累计开发在线课程2542门。", q)
+        apart = candidate("校企合作开发课程9150门，建成省级以上在线精品课程562门。", q)
+        assert phrase_coverage(together, s) == 1.0 and phrase_coverage(apart, s) == 0.0
+        assert phrase_coverage(apart, signals("在线 课程", {"在线": 3.0, "课程": 1.5})) == 0.0  # apart in the question too
+
+    def test_a_date_question_asking_the_day_prefers_a_date_that_gives_it(self):
+        q = "中国西部职业教育评估平台哪天正式成立的？"
+        s = signals(q, {"评估": 4.0})
+        assert date_precise(candidate("2024年3月15日，评估平台建设推进会举行。", q), s) == 1.0
+        assert date_precise(candidate("2023年，评估平台正式成立。", q), s) == -1.0
+        year = "评估平台哪年成立的？"
+        assert date_precise(candidate("2023年，评估平台正式成立。", year), signals(year, {"评估": 4.0})) == 0.0
+
+    def test_a_count_of_people_or_events_is_met_by_its_person_times_and_sessions(self):
+        q = "职业教育活动月一共搞了多少场活动？"
+        s = signals(q, {"活动月": 5.0})
+        assert unit_match(candidate("开展各级各类活动851场次。", q), s) == 1.0
+        assert unit_match(candidate("开设线下教学班2560个。", q), s) == 0.0
+        people = "参赛学生有多少人？"
+        assert unit_match(candidate("参赛学生达28620人次。", people), signals(people, {"参赛": 3.0})) == 1.0
 
     def test_an_english_question_naming_a_school_meets_its_chinese_name_through_the_translation(self):
         q = "Chongqing Vocational Institute of Engineering - how many PhDs did it hire in 2024"
@@ -264,6 +288,15 @@ class TestQuestionAnalysis:
         assert analyse("how many industry mentors did hi-voc colleges hire?").level == analyse("高职行业导师多少人").level
         assert analyse("whats the doc no. of the MOE notice").unit == "docno"
         assert analyse("how many full time teachers do chongqing voc schools have").unit == "人"  # teachers, not schools
+
+    def test_a_rank_the_question_states_is_not_the_one_it_asks(self):
+        assert analyse("for how many consecutive yrs has chongqing ranked 1st in western china?").kind == "number"
+        assert analyse("重庆连续多少年排名第一？").kind == "number"
+        assert analyse("重庆在全国排名第几？").kind == analyse("what is chongqing's ranking in the contest?").kind == "rank"
+
+    def test_setting_up_is_not_a_change_asked(self):
+        assert not asks_change("how many modern industry colleges were set up by CQ vocational schools?")
+        assert asks_change("enrolment went up by how much?") and asks_change("比2023年多了多少？")
 
     def test_a_place_question_wants_the_places_lac_tags(self):
         q = analyse("2024年成渝双城经济圈职业教育活动周在哪个城市办的？")
