@@ -294,6 +294,15 @@ class TestQuestionAnalysis:
         assert analyse("重庆连续多少年排名第一？").kind == "number"
         assert analyse("重庆在全国排名第几？").kind == analyse("what is chongqing's ranking in the contest?").kind == "rank"
 
+    def test_a_question_mixing_languages_is_read_in_either(self):
+        assert analyse("when was the 国家有色金属行业产教融合共同体 launched in chongqing?").kind == "date"
+        assert analyse("渝府办发〔2023〕69号那个实施方案是啥时候印发的").kind == "date"
+
+    def test_colloquial_and_english_counters_name_the_unit(self):
+        assert analyse("那5所特殊教育学校一共有多少老师？").unit == "人"
+        assert analyse("no. of majors enrolling foreign intl students 2024").unit == "个"
+        assert analyse("职业教育活动月一共搞了多少场活动").unit == "场"
+
     def test_setting_up_is_not_a_change_asked(self):
         assert not asks_change("how many modern industry colleges were set up by CQ vocational schools?")
         assert asks_change("enrolment went up by how much?") and asks_change("比2023年多了多少？")

@@ -18,7 +18,7 @@ from ..retrieval.translate import spelled_out
 _KIND_CUES_ZH = [
     ("list", r"哪些|哪几|哪两|哪三|哪四|哪五|分别是|分别有|和哪|与哪|包括什么|有什么|是哪家企业和哪所|谁.{0,6}(和|与)"),
     ("rate", r"率|比例|占比|百分之|百分比|匹配度|满意度|认可度|比重|增长了?多少|增幅|提升了?多少"),
-    ("date", r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间段|哪几年|起止"),
+    ("date", r"什么时候|啥时候|何时|几时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间段|哪几年|起止"),
     ("rank", r"第几|排名(?!第)|排第|名次|位次|什么等级|几等奖|什么奖"),  # "连续多少年排名第一" states the rank
     ("number", r"多少|几个|几项|几所|几家|几条|几年|几门|几支|几名|几枚|几次|几种|几批|数量|人数|金额|规模|几|价值|产值|经费|资金|投入|到款"),
     ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|啥|谁|名字|名称|叫|是哪|文号|字号"),
@@ -51,14 +51,15 @@ _UNIT_CUES = [
     (r"多少人|几人|几名|多少名|人数", "人"),
     (r"几个|多少个", "个"),
     (r"几场|多少场", "场"),
-    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth|\bpay\b|salary|budget|\bcost\b|\bspen[dt]\b|value of", "元"),
+    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth|output value|\bpay\b|salary|budget|\bcost\b|\bspen[dt]\b|value of", "元"),
     (r"\bschools\b", "所"),
+    (r"\bmajors\b|\bprogram(?:me)?s\b|\bbases\b|\bplatforms\b|\bcent(?:er|re)s\b|\bteams\b|\bworkshops\b", "个"),
     (r"\bcompanies\b|\benterprises\b", "家"),
     (r"\bprojects\b|\bpatents\b|\bawards\b|\bprizes\b|\bitems\b", "项"),
     (r"\bmeasures\b", "条"),
     (r"\byears\b", "年"),
     (r"\bcourses\b", "门"),
-    (r"学生|在校生|招生|学员|教师|毕业生|\bstudents\b|\bpeople\b|\bpersons?\b|\btalents\b|\bworkers\b|\bgraduates\b"
+    (r"学生|在校生|招生|学员|教师|老师|选手|毕业生|\bstudents\b|\bpeople\b|\bpersons?\b|\btalents\b|\bworkers\b|\bgraduates\b"
      r"|\bteachers\b|\bmentors\b|\bstaff\b|\btrainees\b|\bcontestants\b|\bparticipants\b|\bphds\b", "人"),
 ]
 
@@ -125,8 +126,9 @@ def analyse(text: str) -> Question:
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
     if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):
         kind = "compound"  # two things asked ("计划招多少，实际招到多少？"): answer with the sentence giving both
-    if lang == "en" and kind in ("entity", "other") and re.search(r"[\u3400-\u9fff]", text) is None:
-        kind = next((k for k, pattern in _KIND_CUES_ZH if re.search(pattern, text)), kind)
+    if kind == "other":  # a question mixing the two languages asks in either ("when was the 共同体 launched?")
+        other = _KIND_CUES_ZH if lang == "en" else _KIND_CUES_EN
+        kind = next((k for k, pattern in other if re.search(pattern, lowered)), kind)
     level: tuple[str, ...] = ()
     if any(w in text for w in SECONDARY):
         level = SECONDARY
