@@ -29,7 +29,9 @@ from .pipeline import EVIDENCE_PASSAGES, gather
 from .ranker import MODEL_FILE, AnswerModel, Logistic
 from .span_features import SPAN_FEATURES, clause_of, span_vectors
 
-MAX_WRONG = 0.07  # wrong answers allowed on held-out questions; the product's limit is 0.08
+# Wrong answers allowed on held-out questions. The product's limit is 0.08, and six blind sets scored
+# once at 0.07 here came out at 0.047-0.087 wrong (mean 0.066): 0.06 keeps about one spread of margin.
+MAX_WRONG = 0.06
 REGULARISATION = 1.0  # sklearn's C for the confidence model: 0.1 and 10 measured the same within 0.01
 SPAN_L2 = 1.0  # the span model's L2 penalty
 LISTWISE_L2 = 10.0  # the ranker's L2 penalty: 1, 10, 30, 100 gave 0.67, 0.69, 0.66, 0.61 right at ≤7 % wrong (CV)
