@@ -131,6 +131,12 @@ def position(x: SpanContext) -> float:
     return x.span.start / (len(x.sentence) or 1)
 
 
+def date_parts(x: SpanContext) -> float:
+    """How much of a date the span gives (年, 月, 日): "2024年" in "2024年职业教育工作会" names the
+    meeting, "2024年4月26日" dates it."""
+    return sum(part in x.span.text for part in "年月日") / 3 if x.question.kind == "date" else 0.0
+
+
 def quoted(x: SpanContext) -> float:
     return float(x.sentence[max(0, x.span.start - 1) : x.span.start] in "“《")
 
@@ -139,7 +145,7 @@ SPAN_FEATURES: dict[str, Callable[[SpanContext], float]] = {
     f.__name__: f
     for f in (clause_coverage, preceding_coverage, heavy_term_distance, separators_between, unit_match, unit_mismatch,
               year_before, other_year_before, level_match, is_bound, is_change, reached, part_of_total,
-              restates_question, first_in_clause, position, quoted)
+              restates_question, first_in_clause, position, quoted, date_parts)
 }
 
 
