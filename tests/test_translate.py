@@ -151,6 +151,7 @@ def test_words_of_splits_hyphens_and_possessives():
         ("num", "1,200"),
         ("word", "people"),
     ]
+    assert words_of("ideological & political") == [("word", "ideological"), ("word", "and"), ("word", "political")]
 
 
 def test_glossary_file_is_well_formed():

@@ -121,8 +121,9 @@ def base_forms(word: str) -> list[str]:
 
 
 def words_of(text: str) -> list[tuple[str, str]]:
-    """(kind, token) pairs of English text: kind is 'word' or 'num'; hyphens and slashes split words."""
-    text = text.lower().translate(_QUOTES)
+    """(kind, token) pairs of English text: kind is 'word' or 'num'; hyphens and slashes split words,
+    and "&" is "and" (the glossary's "ideological and political course" meets "ideological & political")."""
+    text = text.lower().translate(_QUOTES).replace("&", " and ")
     out = []
     for m in _TOKEN.finditer(text):
         if m.group("num"):
