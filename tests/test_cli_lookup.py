@@ -106,3 +106,11 @@ def test_a_slow_load_says_so_on_stderr():
     proc = cqvet("search", LUBAN, "--no-rebuild", env={"CQVET_STATUS_DELAY": "0"})
     assert proc.returncode == 0, proc.stderr
     assert "cqvet-qa: loading the model and the index…" in proc.stderr
+
+
+def test_the_server_loads_gradio_without_the_mcp_sdk_which_stays_importable():
+    # gradio's MCP server class imports the SDK at import time (0.3 s of a 3 s start) though
+    # `serve` never starts it; the `mcp` command, in the same installation, still needs it.
+    probe = "import sys, cqvet_qa.ui.server; print('mcp' in sys.modules); import mcp.server; print('ok')"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.split() == ["False", "ok"], proc.stderr

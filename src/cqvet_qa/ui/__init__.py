@@ -13,3 +13,26 @@ In parts, each with one job:
 
 Gradio is imported only in this package.
 """
+
+import sys
+
+
+def _import_gradio_without_its_mcp_server() -> None:
+    """Import gradio, 0.3 s sooner: at import time its MCP server class imports the `mcp` SDK inside a
+    `try` (gradio 6.31, gradio/mcp.py), though a server started without mcp_server=True never uses
+    it. The SDK is hidden while gradio loads, then importable again (the `mcp` command uses it)."""
+    if "gradio" in sys.modules or "mcp" in sys.modules:
+        return
+    sys.modules["mcp"] = None  # type: ignore[assignment]  # "import mcp" raises ImportError meanwhile
+    try:
+        import gradio  # noqa: F401
+    except ImportError:  # a gradio that needs the SDK outright: import it as it is
+        for name in [m for m in sys.modules if m == "gradio" or m.startswith("gradio.")]:
+            del sys.modules[name]
+    finally:
+        del sys.modules["mcp"]
+    import gradio  # noqa: F401, F811
+
+
+_import_gradio_without_its_mcp_server()
+
