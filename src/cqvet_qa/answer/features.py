@@ -173,6 +173,24 @@ def clause_coverage(c: Candidate, s: Signals) -> float:
     return coverage(c.clause, s.terms) if c.span else 0.0
 
 
+_COUNTED = re.compile(r"\d+(?:\.\d+)?[所个家名项类]$")
+
+
+def subject_only_counted(c: Candidate, s: Signals) -> float:
+    """One of the question's two weightiest words stands in the sentence only as a counted item
+    ("含32所技工学校") while the answer is another figure: "技工学校在校生有多少人" is not answered by
+    the city's 在校生人数 of a sentence that merely counts the 技工学校."""
+    if not c.span:
+        return 0.0
+    heaviest = sorted(((w, t) for t, w in s.terms.items() if len(t) >= 2 and not t.startswith("∅")), reverse=True)[:2]
+    for _, term in heaviest:
+        places = [m.start() for m in re.finditer(re.escape(term), c.sentence)]
+        if places and all(_COUNTED.search(c.sentence[max(0, i - 8) : i]) for i in places) and \
+                not any(c.span.start <= i <= c.span.end + 1 for i in places):
+            return 1.0
+    return 0.0
+
+
 def span_proximity(c: Candidate, s: Signals) -> float:
     """Closeness of the span to the question's rarest word in the sentence: 1 adjacent, 0 far or absent."""
     if not c.span or not s.terms:
@@ -395,6 +413,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         has_wanted_span,
         clause_coverage,
         span_proximity,
+        subject_only_counted,
         unit_match,
         year_match,
         year_conflict,

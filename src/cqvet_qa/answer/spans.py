@@ -28,17 +28,19 @@ _ORGANISATION = re.compile(
 )
 _GENERIC_NAME = re.compile(r"^(?:各级各类|各类|各|全市|全国|本|该|这些?|中高等|中高职|中等|高等|中职|高职|职业|技工|普通)*$")
 _LATIN_ORGANISATION = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&.\-]*(?: [A-Z][A-Za-z0-9&.\-]*)* ?(?:集团|有限公司|公司)")  # "Diom 集团"
+_COUNTED_KIND = re.compile(r"[\d一二三四五六七八九十两几多][所个家批类支]")  # "1所民办职业大学": a kind, counted
 ORG_PREFIX = re.compile(r"^(?:.*?(?:、|和|与|及|由|在|是|为|以|的|了|对|向|将|把|同|推进|推动|依托|联合|支持|组建|成立|牵头|获批|入选|近[一二三四五六七八九十两]年))(?=[\u4e00-\u9fff])")
 
 
 def organisations(text: str) -> list[tuple[int, str]]:
     """(start, name) of the schools, companies and consortia a text names, without the words leading
-    into them; "职业学校" and "各高职院校" name none."""
+    into them; "职业学校", "各高职院校" and a counted kind ("1所公办职业大学") name none."""
     found = []
     for m in _ORGANISATION.finditer(text):
         body = ORG_PREFIX.sub("", m.group(1))  # the suffix is never cut: "联合体" holds 联合, "共同体" 同
-        if len(body) >= 2 and not _GENERIC_NAME.match(body):
-            found.append((m.end() - len(body) - len(m.group(2)), body + m.group(2)))
+        start = m.end() - len(body) - len(m.group(2))
+        if len(body) >= 2 and not _GENERIC_NAME.match(body) and not _COUNTED_KIND.match(text, max(0, start - 1)):
+            found.append((start, body + m.group(2)))
     return found
 
 
