@@ -269,6 +269,16 @@ def case_scope(c: Candidate, s: Signals) -> float:
     return float(c.case and not _names_a_party(s) and bool(_CITY.search(s.question.text) or s.question.lang == "en"))
 
 
+def implied_school_scope(c: Candidate, s: Signals) -> float:
+    """A question about the whole city meets a sentence that names no one but goes on from a school
+    or company its passage named ("重庆电力高等专科学校…2024年就业对口率为88.63%")."""
+    if _names_a_party(s) or _parties(c.sentence) or _CITY.search(c.sentence):
+        return 0.0
+    before = _preceding(c)
+    named = organisations(before)
+    return float(bool(named) and max(named)[0] > max((m.end() for m in _CITY.finditer(before)), default=-1))
+
+
 def party_named(c: Candidate, s: Signals) -> float:
     """The school, district or company the question names stands in the sentence (1), is missing (-1), or none is named (0).
 
@@ -423,6 +433,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         implied_level_conflict,
         case_scope,
         party_named,
+        implied_school_scope,
         english_party_named,
         date_precise,
         in_case,
