@@ -148,9 +148,15 @@ def measure_missing(c: Candidate, s: Signals) -> float:
 _RATE_PHRASE = re.compile(r"(?:(?![的大多少有是占总在么啥])[\u4e00-\u9fff]){2}(?:率(?!先)|比例|比重|占比)|生师比|师生比")
 
 
+_ENGLISH_RATE = re.compile(r"([a-z]+)[\s-]+(?:rate|ratio)\b")
+
+
 def rate_phrase_missing(c: Candidate, s: Signals) -> float:
     """measure_missing for the rate phrases of the question's own text, which jieba often cuts in two
-    ("晋升 比例"); the asker's wording may differ from the report's, so it only weighs, never declines."""
+    ("晋升 比例"), or of an English one whose rate is named by a word the report has no Chinese for
+    ("dropout rate"); the asker's wording may differ from the report's, so it only weighs, never declines."""
+    if any(f"∅{m.group(1)}" in s.terms for m in _ENGLISH_RATE.finditer(s.question.text.lower())):
+        return 1.0
     text = f"{c.context} {c.sentence}"
     return float(any(m.group(0) not in text for m in _RATE_PHRASE.finditer(s.question.text)))
 
