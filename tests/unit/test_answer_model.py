@@ -307,6 +307,19 @@ class TestQuestionAnalysis:
         assert not asks_change("how many modern industry colleges were set up by CQ vocational schools?")
         assert asks_change("enrolment went up by how much?") and asks_change("比2023年多了多少？")
 
+    def test_a_person_question_wants_the_people_lac_tags_not_a_caption(self):
+        q = analyse("市域产教联合体成立大会上是哪位市领导出席讲话的？")
+        assert q.unit == "person"
+        assert wanted_spans("（左图）2023年10月，重庆市域产教联合体成立大会召开。", q) == ()
+        assert [sp.text for sp in wanted_spans("市委副书记李明清出席大会并讲话。", q)] == ["李明清"]
+
+    def test_an_english_rate_the_report_has_no_word_for_is_a_missing_rate_phrase(self):
+        q = "dropout rate at cq hi-voc schools 2024"
+        s = signals(q, {"高职": 2.5, "比例": 3.5, "∅dropout": 3.0})
+        assert rate_phrase_missing(candidate("全市中、高职学生升学比例分别超过65%、20%。", q), s) == 1.0
+        known = "progression rate of hi-voc students"
+        assert rate_phrase_missing(candidate("升学比例超过20%。", known), signals(known, {"升学": 3.0, "比例": 3.5})) == 0.0
+
     def test_a_place_question_wants_the_places_lac_tags(self):
         q = analyse("2024年成渝双城经济圈职业教育活动周在哪个城市办的？")
         assert (q.kind, q.unit) == ("entity", "place")
