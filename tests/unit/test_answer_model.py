@@ -298,6 +298,10 @@ class TestQuestionAnalysis:
         assert analyse("when was the 国家有色金属行业产教融合共同体 launched in chongqing?").kind == "date"
         assert analyse("渝府办发〔2023〕69号那个实施方案是啥时候印发的").kind == "date"
 
+    def test_an_english_percent_sign_asks_a_rate_and_a_headcount_a_number(self):
+        assert analyse("what % of hi-voc grads go on to undergrad?").kind == "rate"
+        assert analyse("headcount of 双师型 teachers at hi-voc colleges (number, not %)?").kind == "number"
+
     def test_colloquial_and_english_counters_name_the_unit(self):
         assert analyse("那5所特殊教育学校一共有多少老师？").unit == "人"
         assert analyse("no. of majors enrolling foreign intl students 2024").unit == "个"

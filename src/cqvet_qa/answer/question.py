@@ -24,13 +24,13 @@ _KIND_CUES_ZH = [
     ("entity", r"哪所|哪家|哪个|哪位|哪里|什么|啥|谁|名字|名称|叫|是哪|文号|字号"),
 ]
 _KIND_CUES_EN = [
-    ("rate", r"\b(percentage|proportion|rate|ratio|share|percent|satisfaction)\b|by what percent"),
+    ("rate", r"\b(percentage|proportion|rate|ratio|share|percent|satisfaction)\b|by what percent|what %|% of"),
     ("date", r"\bwhen\b|what date|which (day|month|year)s?|what (day|month|year)s?|\bperiod\b|cover\b"),
     # a rank the question states ("ranked 1st") is not asked: "how many years has it ranked 1st" counts
     ("rank", r"\brank(ed|ing|s)?\b(?! (?:1st|first|top|no\.|number one|\d))|what place|which place|position\b"
              r"|what level of (award|prize)|what prize"),
     ("list", r"\b(which|what) (are|were) the\b|\bname the\b|which (countries|schools|companies|projects)"),
-    ("number", r"how (many|much)|number of|amount|total|income|funding|revenue|\bcount\b|value of|\bworth\b|budget|\bspen[dt]\b|\bcost\b|\bpay\b|salary"),
+    ("number", r"how (many|much)|number of|headcount|amount|total|income|funding|revenue|\bcount\b|value of|\bworth\b|budget|\bspen[dt]\b|\bcost\b|\bpay\b|salary"),
     ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bwhere\b|\bname\b|nationality"),
 ]
 
