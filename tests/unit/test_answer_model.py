@@ -10,7 +10,7 @@ import pytest
 
 from cqvet_qa.answer.compose import answer_rows, compose, scope_of
 from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, date_imprecise, figure_unfound, rival_share, unit_conflict
-from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, date_precise, english_party_named,
+from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, date_precise, english_party_named, figure_caption,
                                       implied_level_conflict, implied_year_conflict, level_conflict, measure_missing,
                                       phrase_coverage, rate_phrase_missing, unit_match, wanted_spans, year_conflict)
 from cqvet_qa.answer.question import analyse, asks_change
@@ -90,6 +90,13 @@ class TestFeatures:
         apart = candidate("校企合作开发课程9150门，建成省级以上在线精品课程562门。", q)
         assert phrase_coverage(together, s) == 1.0 and phrase_coverage(apart, s) == 0.0
         assert phrase_coverage(apart, signals("在线 课程", {"在线": 3.0, "课程": 1.5})) == 0.0  # apart in the question too
+
+    def test_a_pictures_caption_is_marked(self):
+        q = "2024年高职毕业去向落实率是多少？"
+        s = signals(q, {"落实率": 4.0})
+        assert figure_caption(candidate("图2- 9 2023-2024届重庆市高等职业学校毕业生毕业去向落实率", q), s) == 1.0
+        assert figure_caption(candidate("（左图）2023年10月，重庆市域产教联合体成立大会召开。", q), s) == 1.0
+        assert figure_caption(candidate("高等职业学校毕业生毕业去向落实率90.76%。", q), s) == 0.0
 
     def test_a_date_question_asking_the_day_prefers_a_date_that_gives_it(self):
         q = "中国西部职业教育评估平台哪天正式成立的？"

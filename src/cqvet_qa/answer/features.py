@@ -322,6 +322,15 @@ def date_precise(c: Candidate, s: Signals) -> float:
     return 1.0 if wanted in c.span.text.replace("号", "日") else -1.0
 
 
+_CAPTION = re.compile(r"^图\s*\d+\s*-\s*\d+|^[（(][左右上下]图[）)]")
+
+
+def figure_caption(c: Candidate, s: Signals) -> float:
+    """The sentence is a picture's caption ("图2- 9 …毕业去向落实率", "（左图）…"): it names what a chart
+    shows, which shares the question's words, not the figures."""
+    return float(bool(_CAPTION.search(c.sentence)))
+
+
 def in_case(c: Candidate, s: Signals) -> float:
     return float(c.case)
 
@@ -442,6 +451,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         implied_school_scope,
         english_party_named,
         date_precise,
+        figure_caption,
         in_case,
         city_sentence,
         increase_asked,
