@@ -87,6 +87,8 @@ def test_base_forms_and_fold():
     assert "plan" in base_forms("planned")
     assert "apply" in base_forms("applied")
     assert "repair" in base_forms("repairing")
+    assert (fold("took"), fold("won"), fold("found")) == ("take", "win", "found")  # to found: 成立
+    assert "send" in base_forms("sent")
 
 
 def test_chinese_in_the_question_passes_through(translator):

@@ -97,15 +97,26 @@ def singular(word: str) -> str:
     return word
 
 
+# Irregular past forms, as askers write them ("took part", "won"), to the base form CC-CEDICT and
+# the glossary list ("take part" 参加); "found" is left alone (to found: 成立).
+_IRREGULAR = dict(pair.split(":") for pair in """
+    took:take taken:take got:get gotten:get held:hold won:win sent:send built:build made:make gave:give
+    given:give went:go gone:go brought:bring ran:run began:begin begun:begin grew:grow grown:grow
+    rose:rise risen:rise fell:fall fallen:fall spent:spend paid:pay led:lead became:become chose:choose
+    chosen:choose kept:keep sold:sell taught:teach wrote:write written:write drew:draw drawn:draw
+    met:meet bought:buy shown:show knew:know known:know
+    """.split())
+
+
 def fold(word: str) -> str:
-    """The key a word is matched on: American spelling, singular."""
-    return singular(_spell(word))
+    """The key a word is matched on: American spelling, singular, an irregular past's base form."""
+    return _IRREGULAR.get(word) or singular(_spell(word))
 
 
 def base_forms(word: str) -> list[str]:
     """The word, then plausible base forms (American spelling, plural, -ing, -ed, -ly), most likely first."""
     forms: list[str] = []
-    for w in dict.fromkeys([word, _spell(word)]):
+    for w in dict.fromkeys([word, _spell(word), _IRREGULAR.get(word, word)]):
         forms += [w, singular(w)]
         for suffix in ("ing", "ed"):
             if w.endswith(suffix) and len(w) > len(suffix) + 2:
