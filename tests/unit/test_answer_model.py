@@ -305,6 +305,14 @@ class TestQuestionAnalysis:
         assert analyse("when was the 国家有色金属行业产教融合共同体 launched in chongqing?").kind == "date"
         assert analyse("渝府办发〔2023〕69号那个实施方案是啥时候印发的").kind == "date"
 
+    def test_an_english_question_asking_several_things_is_a_list(self):
+        for q in ("which courses did 重庆三峡职业学院 get on the national online course list?", "table 6-1: which central asian countries",
+                  "which 2 vocational universities did CQ apply to MoE to set up?", "Shizhu voc center heritage projects - which ones?"):
+            assert analyse(q).kind == "list", q
+        for q in ("which college built the first Luban workshop?", "which russian university co-runs the college?",
+                  "how many courses did CQ get on the list?"):
+            assert analyse(q).kind != "list", q
+
     def test_an_english_percent_sign_asks_a_rate_and_a_headcount_a_number(self):
         assert analyse("what % of hi-voc grads go on to undergrad?").kind == "rate"
         assert analyse("headcount of 双师型 teachers at hi-voc colleges (number, not %)?").kind == "number"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..language import detect_language
-from ..retrieval.translate import spelled_out
+from ..retrieval.translate import singular, spelled_out
 
 # Cues in order of precedence: the first kind whose pattern matches wins.
 _KIND_CUES_ZH = [
@@ -124,6 +124,8 @@ def analyse(text: str) -> Question:
     lowered = f"{text.lower()} {spelled_out(text)}" if lang == "en" else text.lower()
     cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
+    if lang == "en" and kind in ("entity", "other", "number") and _asks_several(spelled_out(text)):
+        kind = "list"
     if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):
         kind = "compound"  # two things asked ("计划招多少，实际招到多少？"): answer with the sentence giving both
     if kind == "other":  # a question mixing the two languages asks in either ("when was the 共同体 launched?")
@@ -144,6 +146,36 @@ def analyse(text: str) -> Question:
     if kind == "rank":  # an ordinal ("排第几") or an award level ("什么等级的奖")
         unit = "奖" if re.search(r"等级|几等奖|什么奖|award|prize", lowered) else "第"
     return Question(text=text, lang=lang, kind=kind, years=_YEAR.findall(text), level=level, unit=unit)
+
+
+_WHICH = re.compile(r"\b(?:which|what)\s+((?:[a-z0-9-]+(?:\s+|$)){0,6})")
+_PHRASE_END = frozenset("did does do is are was were has have had got get in on of for to from at by with "
+                        "r make made set won"
+                        .split())
+_DETERMINERS = frozenset({"the", "a", "an", "its", "their", "his", "her"})
+_NOT_NOUNS = frozenset({"does", "has", "was", "is", "its", "this", "his", "yes", "us", "as", "less", "plus"})
+_SEVERAL = re.compile(r"\bname them\b|\bwhich ones\b|\blist (?:the|all)\b|\bwhat (?:are|r) the\b"
+                      r"|\b(?:which|what) (?:two|three|four|five|six|[2-9])\b")
+
+
+def _asks_several(lowered: str) -> bool:
+    """An English question asks for several things: "which courses did…", "which 2 vocational
+    universities…", "name them"; "which college…" asks one, "how many courses" a count."""
+    if re.search(r"how (?:many|much)|number of", lowered):
+        return False
+    if _SEVERAL.search(lowered):
+        return True
+    for m in _WHICH.finditer(lowered):
+        words: list[str] = []
+        following = m.group(1).split() + [lowered[m.end():].split(" ", 1)[0]]
+        for word, after in zip(following, following[1:]):
+            if word in _PHRASE_END or after in _DETERMINERS:  # "which university co-runs the …": a verb
+                break
+            words.append(word)
+        head = words[-1] if words else ""
+        if head and head.isalpha() and head not in _NOT_NOUNS and singular(head) != head:
+            return True
+    return False
 
 
 _FOLLOW_UP = re.compile(r"^(那|那么|那在|那年|还有|and|what about|how about)|呢[？?]?$", re.IGNORECASE)
