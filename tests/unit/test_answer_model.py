@@ -26,7 +26,8 @@ def candidate(sentence: str, question: str, section: str = "1 发展概况 › 1
     q = analyse(question)
     spans = wanted_spans(sentence, q)
     hit = Hit(1, 1.0, before + sentence, doc, section, 3, "c1")
-    return Candidate(sentence, hit, f"{section} {context}", False, "【案例" in section, spans=spans, span=spans[0] if spans else None)
+    return Candidate(sentence, hit, f"{section} {context}", False, "【案例" in section, spans=spans, span=spans[0] if spans else None,
+                     preceding=before)
 
 
 def signals(question: str, terms: dict[str, float]) -> Signals:
@@ -198,6 +199,15 @@ class TestCompose:
         assert compose(analyse(q), c, c.span, {"鲁班": 5.0}).startswith("重庆工业职业技术学院：2个")
         city = candidate("全市建成鲁班工坊5个。", q)
         assert compose(analyse(q), city, city.span, {"鲁班": 5.0}).startswith("5个（")
+
+    def test_a_case_titled_by_a_kind_names_the_body_of_that_kind_its_sentence_goes_on_from(self):
+        q = "有多少个鲁班工坊？"
+        box = "3 产教融合 › 3.1 机制创新 › 【案例 3- 2】"
+        before = "重庆市智能网联新能源汽车市域产教联合体建立运行机制。建设开放型区域产教融合实践中心，培训员工2万人。"
+        c = candidate("建立“鲁班工坊”2个。", q, section=box, context="产教联合体推动职教与产业高质量发展", before=before)
+        assert scope_of(c) == "重庆市智能网联新能源汽车市域产教联合体"  # not the practice centre named last
+        alone = candidate("建立“鲁班工坊”2个。", q, section=box, context="产教联合体推动职教与产业高质量发展")
+        assert scope_of(alone) == "产教联合体"  # no body of that kind before it: the title's kind
 
     def test_a_long_sentence_keeps_the_enumeration_before_the_words_naming_it(self):
         q = "高校党组织书记队伍的三项机制是哪三项？"

@@ -38,14 +38,28 @@ def _window(sentence: str, span: Span | None, terms: dict[str, float], limit: in
     return ("…" if start else "") + body + ("…" if start + limit - 2 < len(sentence) else "")
 
 
+# A case title's name that is only a kind ("产教联合体推动职教与产业高质量发展"): the box tells of
+# several such bodies, each named where its part begins.
+_KIND_ONLY = re.compile(r"^(?:产教|融合|行业|市域|职业|职教|教育|产业)*(联合体|共同体|联盟|学院|学校|中心)$")
+
+
 def scope_of(c: Candidate) -> str:
-    """Whose figure a case box's sentence gives: the school, company or consortium it names."""
+    """Whose figure a case box's sentence gives: the school, company or consortium it names, else its
+    title's; a title naming only a kind (产教联合体) gives way to the last body of that kind named
+    before the sentence in its passage."""
     if not c.case:
         return ""
-    for text in (c.sentence, c.context):
-        if names := organisations(text):
-            return names[0][1]
-    return ""
+    if names := organisations(c.sentence):
+        return names[0][1]
+    title = organisations(c.context)
+    if not title:
+        return ""
+    name = title[0][1]
+    if kind := _KIND_ONLY.match(name):
+        before = organisations(c.preceding)
+        named = [n for _, n in before if n.endswith(kind.group(1)) and not _KIND_ONLY.match(n)]
+        return named[-1] if named else name
+    return name
 
 
 def table_rows(best: Candidate, candidates: list[Candidate], terms: dict[str, float]) -> list[Candidate]:

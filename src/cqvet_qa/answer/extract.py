@@ -35,6 +35,7 @@ class Evidence:
     context: str  # section path and heading (a table's title and header)
     table: bool = False  # the passage is table rows
     embed_context: str = ""  # what a table row is embedded with (see sentences.embedding_text)
+    before: str = ""  # the passage before it in the same section (a case box runs over several passages)
 
 
 def candidates(question: Question, evidence: list[Evidence], terms: dict[str, float], sentences: SentenceVectors,
@@ -53,6 +54,7 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 table=item.table,
                 case="【案例" in item.hit.section,
                 spans=wanted_spans(sentence, question),
+                preceding=item.before + item.text[: max(item.text.find(sentence), 0)],
             )
             keys.append(embedding_text(sentence, item.embed_context))
     out = list(found.values())

@@ -41,6 +41,7 @@ class Candidate:
     spans: tuple[Span, ...] = ()
     span: Span | None = None  # the span the answer would lead with
     clause: str = ""  # the clause around that span
+    preceding: str = ""  # what the sentence goes on from: its section's text before it (case boxes, compose.scope_of)
 
 
 @dataclass

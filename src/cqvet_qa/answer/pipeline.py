@@ -59,7 +59,11 @@ def gather(reading: Reading, question: str, history: list[tuple[str, str]], k: i
         passage = reading.passages[i]
         table = passage.kind == "table"
         context = f"{passage.section} {passage.context}"
-        evidence.append(Evidence(hit, widen(reading.passages, i), context, table=table, embed_context=passage.context if table else ""))
+        previous = reading.passages[i - 1] if i > 0 else None
+        same_box = previous is not None and (previous.doc_id, previous.section) == (passage.doc_id, passage.section)
+        before = previous.text if same_box else ""
+        evidence.append(Evidence(hit, widen(reading.passages, i), context, table=table,
+                                 embed_context=passage.context if table else "", before=before))
     terms = {t: _weight(t, reading) for t in reading.query_terms(resolved) if _useful(t, reading)}
     if parsed.lang == "en":  # an English word with no Chinese in the report is a term no sentence holds
         terms.update({f"∅{w}": UNTRANSLATED_WEIGHT for w in reading.untranslated(resolved)})
