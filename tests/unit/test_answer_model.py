@@ -326,6 +326,8 @@ class TestQuestionAnalysis:
     def test_an_english_percent_sign_asks_a_rate_and_a_headcount_a_number(self):
         assert analyse("what % of hi-voc grads go on to undergrad?").kind == "rate"
         assert analyse("headcount of 双师型 teachers at hi-voc colleges (number, not %)?").kind == "number"
+        for q in ("municipal special funds earmarked for voc quality projects?", "output value created by the workstation base"):
+            assert (analyse(q).kind, analyse(q).unit) == ("number", "元"), q
 
     def test_colloquial_and_english_counters_name_the_unit(self):
         assert analyse("那5所特殊教育学校一共有多少老师？").unit == "人"

@@ -30,7 +30,8 @@ _KIND_CUES_EN = [
     ("rank", r"\brank(ed|ing|s)?\b(?! (?:1st|first|top|no\.|number one|\d))|what place|which place|position\b"
              r"|what level of (award|prize)|what prize"),
     ("list", r"\b(which|what) (are|were) the\b|\bname the\b|which (countries|schools|companies|projects)"),
-    ("number", r"how (many|much)|number of|headcount|amount|total|income|funding|revenue|\bcount\b|value of|\bworth\b|budget|\bspen[dt]\b|\bcost\b|\bpay\b|salary"),
+    ("number", r"how (many|much)|number of|headcount|amount|total|income|funding|\bfunds?\b|revenue|\bcount\b|\bvalue\b"
+               r"|\bworth\b|budget|\bspen[dt]\b|spending|\bcost\b|\bpay\b|salary"),
     ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bwhere\b|\bname\b|nationality"),
 ]
 
@@ -51,7 +52,7 @@ _UNIT_CUES = [
     (r"多少人|几人|几名|多少名|人数", "人"),
     (r"几个|多少个", "个"),
     (r"几场|多少场", "场"),
-    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|money|revenue|yuan|worth|output value|\bpay\b|salary|budget|\bcost\b|\bspen[dt]\b|value of", "元"),
+    (r"多少钱|金额|经费|资金|收入|到款|产值|投入|income|funding|\bfunds?\b|money|revenue|yuan|worth|output value|spending|\bpay\b|salary|budget|\bcost\b|\bspen[dt]\b|value of", "元"),
     (r"\bschools\b", "所"),
     (r"\bmajors\b|\bprogram(?:me)?s\b|\bbases\b|\bplatforms\b|\bcent(?:er|re)s\b|\bteams\b|\bworkshops\b", "个"),
     (r"\bcompanies\b|\benterprises\b", "家"),
