@@ -26,8 +26,7 @@ def candidate(sentence: str, question: str, section: str = "1 发展概况 › 1
     q = analyse(question)
     spans = wanted_spans(sentence, q)
     hit = Hit(1, 1.0, before + sentence, doc, section, 3, "c1")
-    return Candidate(sentence, hit, f"{section} {context}", False, "【案例" in section, spans=spans, span=spans[0] if spans else None,
-                     preceding=before)
+    return Candidate(sentence, hit, f"{section} {context}", False, "【案例" in section, spans=spans, span=spans[0] if spans else None)
 
 
 def signals(question: str, terms: dict[str, float]) -> Signals:

@@ -12,7 +12,7 @@ import re
 from ..retrieval.hybrid import Hit
 from ..sentences import SENTENCE
 from .english import english_lead
-from .features import Candidate, coverage
+from .features import Candidate, coverage, preceding
 from .question import Question
 from .spans import Span, organisations
 from .types import MAX_ANSWER_CHARS, Answer, Citation
@@ -56,7 +56,7 @@ def scope_of(c: Candidate) -> str:
         return ""
     name = title[0][1]
     if kind := _KIND_ONLY.match(name):
-        before = organisations(c.preceding)
+        before = organisations(c.earlier + preceding(c))
         named = [n for _, n in before if n.endswith(kind.group(1)) and not _KIND_ONLY.match(n)]
         return named[-1] if named else name
     return name

@@ -54,7 +54,7 @@ def candidates(question: Question, evidence: list[Evidence], terms: dict[str, fl
                 table=item.table,
                 case="【案例" in item.hit.section,
                 spans=wanted_spans(sentence, question),
-                preceding=item.before + item.text[: max(item.text.find(sentence), 0)],
+                earlier=item.before,
             )
             keys.append(embedding_text(sentence, item.embed_context))
     out = list(found.values())

@@ -41,7 +41,7 @@ class Candidate:
     spans: tuple[Span, ...] = ()
     span: Span | None = None  # the span the answer would lead with
     clause: str = ""  # the clause around that span
-    preceding: str = ""  # what the sentence goes on from: its section's text before it (case boxes, compose.scope_of)
+    earlier: str = ""  # the passage before its own in the same section: a case box runs over several
 
 
 @dataclass
@@ -185,8 +185,8 @@ _COUNTED = re.compile(r"\d+(?:\.\d+)?[所个家名项类]$")
 
 def subject_only_counted(c: Candidate, s: Signals) -> float:
     """One of the question's two weightiest words stands in the sentence only as a counted item
-    ("含32所技工学校") while the answer is another figure: "技工学校在校生有多少人" is not answered by
-    the city's 在校生人数 of a sentence that merely counts the 技工学校."""
+    ("含32所技工学校") while the answer is another figure: a sentence that merely counts a kind of
+    school gives the city's totals, not that kind's own."""
     if not c.span:
         return 0.0
     heaviest = sorted(((w, t) for t, w in s.terms.items() if len(t) >= 2 and not t.startswith("∅")), reverse=True)[:2]
@@ -224,7 +224,7 @@ def year_conflict(c: Candidate, s: Signals) -> float:
     return float(bool(s.question.years) and bool(years) and not years & set(s.question.years))
 
 
-def _preceding(c: Candidate) -> str:
+def preceding(c: Candidate) -> str:
     """The candidate's passage up to the sentence: what a sentence that names no year or level goes on from."""
     return c.hit.text[: max(c.hit.text.find(c.sentence[:12]), 0)]
 
@@ -232,7 +232,7 @@ def _preceding(c: Candidate) -> str:
 def _implied_years(c: Candidate) -> set[str]:
     """The year a sentence that names none speaks of: the last named before it in its passage, else
     its heading's, else its document's ("…年度报告（2024年度）")."""
-    for text in (_preceding(c), c.context, c.hit.section, c.hit.doc):
+    for text in (preceding(c), c.context, c.hit.section, c.hit.doc):
         if found := YEAR.findall(_COMPARED.sub("", text)):
             return {found[-1]}
     return set()
@@ -266,7 +266,7 @@ def implied_level_conflict(c: Candidate, s: Signals) -> float:
     wanted = _question_level(s.question)
     if not wanted or _levels(c.sentence):
         return 0.0
-    before = expand_levels(_preceding(c))
+    before = expand_levels(preceding(c))
     named = [(before.rfind(w), name) for name, words in (("secondary", SECONDARY), ("higher", HIGHER)) for w in words if w in before]
     return float(bool(named) and max(named)[1] != wanted)
 
@@ -281,7 +281,7 @@ def implied_school_scope(c: Candidate, s: Signals) -> float:
     or company its passage named ("重庆电力高等专科学校…2024年就业对口率为88.63%")."""
     if _names_a_party(s) or _parties(c.sentence) or _CITY.search(c.sentence):
         return 0.0
-    before = _preceding(c)
+    before = preceding(c)
     named = organisations(before)
     return float(bool(named) and max(named)[0] > max((m.end() for m in _CITY.finditer(before)), default=-1))
 

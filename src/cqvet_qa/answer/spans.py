@@ -146,5 +146,3 @@ def _tagged(sentence: str, tag: str) -> list[Span]:
             spans.append(Span(word, at, at + len(word)))
         pos = at + len(word)
     return spans
-
-
