@@ -122,10 +122,11 @@ class Question:
 def analyse(text: str) -> Question:
     lang = detect_language(text)
     # English cues are read with the asker's shortenings spelled out ("hi-voc", "doc no.")
-    lowered = f"{text.lower()} {spelled_out(text)}" if lang == "en" else text.lower()
+    spelled = spelled_out(text) if lang == "en" else ""
+    lowered = f"{text.lower()} {spelled}" if lang == "en" else text.lower()
     cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
-    if lang == "en" and kind in ("entity", "other", "number") and _asks_several(spelled_out(text)):
+    if lang == "en" and kind in ("entity", "other", "number") and _asks_several(spelled):
         kind = "list"
     if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):
         kind = "compound"  # two things asked ("计划招多少，实际招到多少？"): answer with the sentence giving both
