@@ -97,6 +97,15 @@ def test_chinese_in_the_question_passes_through(translator):
     assert "大思政课" in translator.translate("How many bases for the 大思政课 were named?")
 
 
+def test_the_several_translations_of_one_word_are_alternatives(vocabulary, translator):
+    question = "How many industry colleges were set up in 2024?"
+    wider = QueryTranslator(vocabulary | {"设立", "成立", "组建"})
+    alternatives = wider.alternatives(question)
+    assert len(alternatives) == 1 and {"设立", "成立", "组建"} <= set(alternatives[0])
+    assert set(alternatives[0]) <= set(wider.translate(question))  # BM25 still searches them all
+    assert translator.alternatives("How many Luban workshops?") == []  # one translation: nothing to choose
+
+
 def test_numbers_pass_through(translator):
     terms = translator.translate("In 2024, 13 units joined; the 47th contest; 20,109.81 yuan")
     assert {"2024", "13", "47", "20109.81"} <= set(terms)

@@ -176,6 +176,7 @@ class Assistant:
             has=s.bm25.has,
             idf=s.bm25.idf,
             query_terms=s.query_terms,
+            alternative_terms=s.alternative_terms,
             untranslated=s.translator.untranslated,
             sentences=self.sentences,
         )

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from cqvet_qa.answer.compose import answer_rows, compose, scope_of
-from cqvet_qa.answer.confidence import CONFIDENCE_FEATURES, date_imprecise, figure_unfound, rival_share, unit_conflict
-from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, date_precise, english_party_named, figure_caption,
+from cqvet_qa.answer.confidence import (CONFIDENCE_FEATURES, agreeing_share, date_imprecise, figure_unfound, rival_share,
+                                        unit_conflict)
+from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, Terms, coverage, date_precise, english_party_named,
+                                      figure_caption,
                                       implied_level_conflict, implied_year_conflict, level_conflict, measure_missing,
                                       phrase_coverage, rate_phrase_missing, unit_match, wanted_spans, year_conflict)
 from cqvet_qa.answer.question import analyse, asks_change
@@ -120,6 +122,13 @@ class TestFeatures:
         assert english_party_named(candidate("重庆工程职业技术学院2024年引进博士16人。", q), s) == 1.0
         assert english_party_named(candidate("重庆电子科技职业大学引进博士18人。", q), s) == -1.0
 
+    def test_a_sentence_holding_one_translation_of_an_english_word_holds_the_word(self):
+        weights = {"产业学院": 4.0, "设立": 4.0, "成立": 3.0, "组建": 3.0}
+        sentence = "共同组建55个现代产业学院。"
+        assert coverage(sentence, weights) == pytest.approx(7 / 14)  # each translation counted apart
+        assert coverage(sentence, Terms(weights, [["设立", "成立", "组建"]])) == pytest.approx(7 / 8)
+        assert coverage("现代产业学院。", Terms(weights, [["设立", "成立", "组建"]])) == pytest.approx(4 / 8)
+
     def test_the_questions_own_figure_is_not_its_answer(self):
         q = "Of the 1502 international students in 2024, how many came from Thailand?"
         assert [sp.text for sp in candidate("接收国外留学生人数1502人，其中泰国120人。", q).spans] == ["120人"]
@@ -135,6 +144,14 @@ class TestConfidence:
         q = "2024年办学条件总体达标率是多少？"
         same = [candidate(t, q) for t in ("总体达标率达88.5%。", "总体达标率88.5%，较上年提升6.7%。", "达标率从20%提升至81.7%。")]
         assert rival_share(np.array([0.8, 0.6, 0.2]), same, signals(q, {"达标率": 4.1})) == pytest.approx(0.2 / 1.6)
+
+    def test_the_share_of_the_choice_reads_alike_however_sure_the_ranker_is(self):
+        q = "how many modern industry colleges were set up?"
+        c = [candidate(t, q) for t in ("共同组建55个现代产业学院。", "累计成立现代产业学院80余个。", "组建55个产业学院。")]
+        s = signals(q, {"产业学院": 4.0})
+        unsure, sure = np.array([0.08, 0.02, 0.01]), np.array([0.8, 0.3, 0.2])
+        assert agreeing_share(unsure, c, s) > 0.8 and agreeing_share(sure, c, s) > 0.8  # 55个 leads both
+        assert agreeing_share(np.array([0.08, 0.07, 0.01]), c, s) < 0.6  # a rival close behind
 
     def test_a_figure_date_or_count_of_the_asked_thing_must_be_there(self):
         q = "第五届西部职业教育论坛是哪天开的？"

@@ -44,6 +44,19 @@ def rival_share(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
     return rivals / (float(p.sum()) or 1.0)
 
 
+def agreeing_share(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
+    """How much of the choice among the question's own candidates goes to sentences leading with the
+    best one's figure or name: a softmax over their log-odds, so that it reads alike whether the
+    ranker is sure of every sentence (a Chinese question) or of none (an English one, its words
+    matched through the glossary). The probabilities' own gap (`margin`) is small when all are
+    small: English answers right under cross-validation 0.656 -> 0.677 at 6 % wrong.
+    """
+    odds = np.log(np.clip(p, 1e-6, 1 - 1e-6)) - np.log(np.clip(1 - p, 1e-6, 1.0))
+    weights = np.exp(odds - odds.max())
+    lead = _lead(c[0])
+    return float(sum(w for w, other in zip(weights, c) if _lead(other) == lead) / weights.sum())
+
+
 def figure_unfound(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
     """A figure, date, rank or place is asked and the best sentence holds none: it can only talk around it."""
     asked = s.question.kind in ("number", "rate", "date", "rank") or (s.question.kind == "entity" and s.question.unit == "place")
@@ -83,6 +96,7 @@ CONFIDENCE_FEATURES: dict[str, Callable[[np.ndarray, list[Candidate], Signals], 
         top_probability,
         margin,
         rival_share,
+        agreeing_share,
         figure_unfound,
         rows_gathered,
         unit_conflict,

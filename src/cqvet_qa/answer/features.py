@@ -38,6 +38,7 @@ class Candidate:
     table: bool
     case: bool  # inside a 【案例】 box: one school's, company's or district's story
     similarity: float = 0.0  # cosine of the question to the sentence (embedding model)
+    translated_similarity: float = 0.0  # cosine of an English question's Chinese terms to the sentence
     spans: tuple[Span, ...] = ()
     span: Span | None = None  # the span the answer would lead with
     clause: str = ""  # the clause around that span
@@ -54,11 +55,33 @@ class Signals:
     key: str  # the rarest question term (Chinese questions)
     max_similarity: float
     max_coverage: float
+    max_translated_similarity: float = 0.0
+
+
+class Terms(dict):
+    """A question's terms and their weights (term -> weight), knowing which of them are alternatives.
+
+    An English word with several translations ("set up": 设立, 成立, 建成, 组建) is one word of the
+    question: a sentence holding any one of them holds it, and counting each apart made an English
+    question's coverage low however well a sentence matched (cross-validated on 3,411 questions).
+    """
+
+    def __init__(self, weights: dict[str, float], alternatives: list[list[str]] = ()) -> None:
+        super().__init__(weights)
+        self.group = {t: i for i, terms in enumerate(alternatives) for t in terms if t in self}
 
 
 def coverage(text: str, terms: dict[str, float]) -> float:
-    total = sum(terms.values()) or 1.0
-    return sum(w for t, w in terms.items() if t in text) / total
+    """The share of the question's term weight the text holds (of alternatives, the heaviest it holds)."""
+    group = getattr(terms, "group", {})
+    total: dict[str | int, float] = {}
+    held: dict[str | int, float] = {}
+    for t, w in terms.items():
+        key = group.get(t, t)
+        total[key] = max(total.get(key, 0.0), w)
+        if t in text:
+            held[key] = max(held.get(key, 0.0), w)
+    return sum(held.values()) / (sum(total.values()) or 1.0)
 
 
 def _years(text: str) -> set[str]:
@@ -84,6 +107,15 @@ def similarity(c: Candidate, s: Signals) -> float:
 def similarity_gap(c: Candidate, s: Signals) -> float:
     """How far below the question's closest sentence this one is (0 for the closest)."""
     return c.similarity - s.max_similarity
+
+
+def translated_similarity(c: Candidate, s: Signals) -> float:
+    """How close an English question's Chinese terms are to the sentence (0 for a Chinese question)."""
+    return c.translated_similarity
+
+
+def translated_similarity_gap(c: Candidate, s: Signals) -> float:
+    return c.translated_similarity - s.max_translated_similarity
 
 
 def term_coverage(c: Candidate, s: Signals) -> float:
@@ -426,6 +458,8 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
     for f in (
         similarity,
         similarity_gap,
+        translated_similarity,
+        translated_similarity_gap,
         term_coverage,
         context_coverage,
         coverage_gap,

@@ -10,7 +10,8 @@ import numpy as np
 from ..passages import Passage
 from ..retrieval.base import Hit
 from ..sentences import SentenceVectors, widen
-from .extract import Evidence, Ranked, extract_answer, rank
+from .extract import Evidence, QueryVectors, Ranked, extract_answer, rank
+from .features import Terms
 from .question import Question, analyse, resolve_follow_up
 from .ranker import AnswerModel, shipped_model
 from .types import Answer
@@ -33,6 +34,7 @@ class Reading:
     has: Callable[[str], bool]  # some passage holds the term
     idf: Callable[[str], float]
     query_terms: Callable[[str], list[str]]  # a question's terms in the report's wording
+    alternative_terms: Callable[[str], list[list[str]]]  # terms standing in for one English word
     untranslated: Callable[[str], list[str]]  # English words the glossary cannot put into Chinese
     sentences: SentenceVectors
 
@@ -50,7 +52,7 @@ def _weight(token: str, reading: Reading) -> float:
 
 
 def gather(reading: Reading, question: str, history: list[tuple[str, str]], k: int = EVIDENCE_PASSAGES, doc: str | None = None):
-    """The completed question, its analysis, weighted terms, query vector and evidence passages."""
+    """The completed question, its analysis, weighted terms, query vectors and evidence passages."""
     resolved = resolve_follow_up(question, history)
     parsed = analyse(resolved)
     evidence = []
@@ -64,23 +66,29 @@ def gather(reading: Reading, question: str, history: list[tuple[str, str]], k: i
         before = previous.text if same_box else ""
         evidence.append(Evidence(hit, widen(reading.passages, i), context, table=table,
                                  embed_context=passage.context if table else "", before=before))
-    terms = {t: _weight(t, reading) for t in reading.query_terms(resolved) if _useful(t, reading)}
-    if parsed.lang == "en":  # an English word with no Chinese in the report is a term no sentence holds
+    weights = {t: _weight(t, reading) for t in reading.query_terms(resolved) if _useful(t, reading)}
+    terms = Terms(weights, reading.alternative_terms(resolved))
+    vectors = QueryVectors(reading.encode(resolved))
+    if parsed.lang == "en":
+        chinese = [t for t in terms if not t.isascii()]
+        if chinese:
+            vectors = QueryVectors(vectors.question, reading.encode(" ".join(chinese)))
+        # an English word with no Chinese in the report is a term no sentence holds
         terms.update({f"∅{w}": UNTRANSLATED_WEIGHT for w in reading.untranslated(resolved)})
-    return parsed, terms, reading.encode(resolved), evidence
+    return parsed, terms, vectors, evidence
 
 
 def answer_question(reading: Reading, question: str, history: list[tuple[str, str]], k: int = EVIDENCE_PASSAGES,
                     doc: str | None = None, model: AnswerModel | None = None) -> Answer:
-    parsed, terms, vector, evidence = gather(reading, question, history, k, doc)
-    answer = extract_answer(parsed, evidence, terms, reading.sentences, vector, model or shipped_model())
+    parsed, terms, vectors, evidence = gather(reading, question, history, k, doc)
+    answer = extract_answer(parsed, evidence, terms, reading.sentences, vectors, model or shipped_model())
     return set_citation_pages(reading, answer)
 
 
 def explain(reading: Reading, question: str, model: AnswerModel | None = None, k: int = EVIDENCE_PASSAGES) -> tuple[Question, Ranked]:
     """The question's candidates, best first, with their probabilities (`cqvet-qa eval --explain`)."""
-    parsed, terms, vector, evidence = gather(reading, question, [], k)
-    return parsed, rank(parsed, evidence, terms, reading.sentences, vector, model or shipped_model())
+    parsed, terms, vectors, evidence = gather(reading, question, [], k)
+    return parsed, rank(parsed, evidence, terms, reading.sentences, vectors, model or shipped_model())
 
 
 def set_citation_pages(reading: Reading, answer: Answer) -> Answer:

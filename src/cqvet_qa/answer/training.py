@@ -61,8 +61,8 @@ def collect(assistant, items: list[dict]) -> list[QuestionRows]:
     unchosen = Logistic(list(SPAN_FEATURES), np.zeros(n), np.ones(n), np.zeros(n), 0.0)  # spans are chosen later
     reading = assistant.reading()
     for item in items:
-        parsed, terms, query_vector, evidence = gather(reading, item["question"], [], EVIDENCE_PASSAGES)
-        found = candidates(parsed, evidence, terms, reading.sentences, query_vector, unchosen)
+        parsed, terms, vectors, evidence = gather(reading, item["question"], [], EVIDENCE_PASSAGES)
+        found = candidates(parsed, evidence, terms, reading.sentences, vectors, unchosen)
         rows.append(QuestionRows(item, found, signals(parsed, found, terms), np.zeros((0, len(FEATURES))), np.zeros(0)))
     return rows
 

@@ -62,6 +62,14 @@ class IndexedPassages:
             tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
         return list(dict.fromkeys(tokens))
 
+    def alternative_terms(self, query: str) -> list[list[str]]:
+        """For each English word or phrase with several translations, the BM25 tokens of them all:
+        the question's terms that stand in for one word (none for a Chinese question)."""
+        if detect_language(query) != "en":
+            return []
+        tokenize = self.bm25.tokenizer
+        return [list(dict.fromkeys(t for chinese in unit for t in tokenize(chinese))) for unit in self.translator.alternatives(query)]
+
     def rows_of(self, doc: str) -> np.ndarray:
         """Passage ids of the document named `doc` (file name, file name without suffix, or title)."""
         rows = self._rows_by_name.get(doc.strip().casefold())

@@ -446,7 +446,12 @@ class QueryTranslator:
 
     def translate(self, question: str) -> list[str]:
         """Chinese strings for BM25, in question order, without repeats; [] when nothing is left."""
-        return self._walk(question)[0]
+        return list(dict.fromkeys(chinese for unit in self._walk(question)[0] for chinese in unit))
+
+    def alternatives(self, question: str) -> list[tuple[str, ...]]:
+        """The translations of each English word or phrase that has several ("set up": 设立, 成立 …):
+        the asker wrote one word, so a sentence holding any one of them holds it."""
+        return [unit for unit in self._walk(question)[0] if len(unit) > 1]
 
     def untranslated(self, question: str) -> list[str]:
         """Content words with no Chinese the index knows: what the report cannot be matched on."""
@@ -472,8 +477,10 @@ class QueryTranslator:
             self._spelling[word] = cached
         return cached
 
-    def _walk(self, question: str) -> tuple[list[str], list[str]]:
-        out: list[str] = list(_CJK.findall(question))
+    def _walk(self, question: str) -> tuple[list[tuple[str, ...]], list[str]]:
+        """The question's Chinese, one unit per English word or phrase (its alternatives), and the
+        content words left untranslated."""
+        units: list[tuple[str, ...]] = [(chinese,) for chinese in _CJK.findall(question)]
         missing: list[str] = []
         tokens = expand_abbreviations(words_of(_CJK.sub(" ", question)))
         tokens = [(kind, self.corrected(tok) if kind == "word" else tok) for kind, tok in tokens]
@@ -481,48 +488,40 @@ class QueryTranslator:
         i = 0
         while i < len(tokens):
             kind, tok = tokens[i]
-            step = self._glossary_phrase(folded, i, out)
-            if step:
-                i += step
-                continue
-            if kind == "num":
-                out += number_terms(tok, tokens[i + 1][1] if i + 1 < len(tokens) else None)
-                i += 1
-                continue
-            if tok in STOPWORDS or len(tok) < 2:
-                i += 1
-                continue
-            step = self._cedict_phrase(tokens, folded, i, out)
-            if step:
-                i += step
-                continue
-            terms = self._word_terms(tok)
-            if not terms and len(tok) > 2:
-                missing.append(tok)
-            out += terms
-            i += 1
-        return list(dict.fromkeys(out)), missing
+            step, unit = self._glossary_phrase(folded, i)
+            if not step and kind == "num":
+                step, unit = 1, tuple(number_terms(tok, tokens[i + 1][1] if i + 1 < len(tokens) else None))
+            if not step and (tok in STOPWORDS or len(tok) < 2):
+                step, unit = 1, ()
+            if not step:
+                step, unit = self._cedict_phrase(tokens, folded, i)
+            if not step:
+                step, unit = 1, self._word_terms(tok)
+                if not unit and len(tok) > 2:
+                    missing.append(tok)
+            if unit:
+                units.append(unit)
+            i += step
+        return units, missing
 
-    def _glossary_phrase(self, folded: list[str], i: int, out: list[str]) -> int:
-        """Add the longest glossary phrase starting at word i; return its length (0: none)."""
+    def _glossary_phrase(self, folded: list[str], i: int) -> tuple[int, tuple[str, ...]]:
+        """The longest glossary phrase starting at word i: its length and terms ((0, ()): none)."""
         for n in range(min(self._longest, len(folded) - i), 0, -1):
             terms = self._glossary.get(tuple(folded[i : i + n]))
             if terms:
-                out += terms
-                return n
-        return 0
+                return n, terms
+        return 0, ()
 
-    def _cedict_phrase(self, tokens: list[tuple[str, str]], folded: list[str], i: int, out: list[str]) -> int:
-        """Add CC-CEDICT's translation of a 2-3 word phrase at word i; return its length (0: none)."""
+    def _cedict_phrase(self, tokens: list[tuple[str, str]], folded: list[str], i: int) -> tuple[int, tuple[str, ...]]:
+        """CC-CEDICT's translation of a 2-3 word phrase at word i: its length and terms ((0, ()): none)."""
         for n in range(min(_MAX_CEDICT_PHRASE, len(tokens) - i), 1, -1):
             span = tokens[i : i + n]
             if any(kind != "word" for kind, _ in span) or span[-1][1] in STOPWORDS:
                 continue
             terms = self._cedict_terms([" ".join(tok for _, tok in span), " ".join(folded[i : i + n])])
             if terms:
-                out += terms
-                return n
-        return 0
+                return n, terms
+        return 0, ()
 
     def _word_terms(self, word: str) -> tuple[str, ...]:
         cached = self._word_cache.get(word)
