@@ -54,7 +54,7 @@ STOPWORDS = frozenset(
     then there these they this those though through thus to too toward towards under until up upon us very
     via was we were what whatever when where whether which while who whom whose why will with within without
     would yet you your yours
-    according actually approximately called chart currently effort efforts exactly example examples figure
+    according actually approximately called chart currently date dates effort efforts exactly example examples figure
     list listed mention mentioned name named really report reported respectively roughly said say says
     specific state stated table tell thing things told type vs way ways year years
     whats hows wheres thats theres whos im ive
