@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from cqvet_qa.answer.question import HIGHER, SECONDARY, analyse, resolve_follow_up
@@ -102,6 +103,16 @@ def test_english_question_gets_an_english_answer_with_the_figure(assistant):
     assert answer.answered and answer.text.startswith("90.76%")
     assert "the report says" in answer.text
     _check_citations(answer)
+
+
+def test_an_english_question_is_searched_with_its_chinese_terms_too(assistant):
+    question = "How many Luban workshops did Chongqing build?"
+    rendering = assistant.searcher.chinese_rendering(question)
+    assert "鲁班工坊" in rendering.split()
+    encode = assistant.embedder.encode_query
+    assert np.allclose(assistant.query_vector(question), encode(question) + encode(rendering))
+    assert assistant.searcher.chinese_rendering("有多少个鲁班工坊？") == ""  # a Chinese question is searched as asked
+    assert any("鲁班工坊" in hit.text for hit in assistant.search(question, k=3))
 
 
 @pytest.mark.xfail(strict=True, reason="answered with the 10 名师名匠名校长: 外籍 is a word the report never uses, so it "

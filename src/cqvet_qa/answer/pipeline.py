@@ -35,6 +35,7 @@ class Reading:
     idf: Callable[[str], float]
     query_terms: Callable[[str], list[str]]  # a question's terms in the report's wording
     alternative_terms: Callable[[str], list[list[str]]]  # terms standing in for one English word
+    chinese_rendering: Callable[[str], str]  # an English question's Chinese terms as one text
     untranslated: Callable[[str], list[str]]  # English words the glossary cannot put into Chinese
     sentences: SentenceVectors
 
@@ -68,12 +69,9 @@ def gather(reading: Reading, question: str, history: list[tuple[str, str]], k: i
                                  embed_context=passage.context if table else "", before=before))
     weights = {t: _weight(t, reading) for t in reading.query_terms(resolved) if _useful(t, reading)}
     terms = Terms(weights, reading.alternative_terms(resolved))
-    vectors = QueryVectors(reading.encode(resolved))
-    if parsed.lang == "en":
-        chinese = [t for t in terms if not t.isascii()]
-        if chinese:
-            vectors = QueryVectors(vectors.question, reading.encode(" ".join(chinese)))
-        # an English word with no Chinese in the report is a term no sentence holds
+    rendering = reading.chinese_rendering(resolved)
+    vectors = QueryVectors(reading.encode(resolved), reading.encode(rendering) if rendering else None)
+    if parsed.lang == "en":  # an English word with no Chinese in the report is a term no sentence holds
         terms.update({f"∅{w}": UNTRANSLATED_WEIGHT for w in reading.untranslated(resolved)})
     return parsed, terms, vectors, evidence
 

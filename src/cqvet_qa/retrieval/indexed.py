@@ -62,6 +62,12 @@ class IndexedPassages:
             tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
         return list(dict.fromkeys(tokens))
 
+    def chinese_rendering(self, query: str) -> str:
+        """An English query's Chinese terms as one text for the embedding model ("" for a Chinese query)."""
+        if detect_language(query) != "en":
+            return ""
+        return " ".join(t for t in self.query_terms(query) if not t.isascii() and len(t) > 1)
+
     def alternative_terms(self, query: str) -> list[list[str]]:
         """For each English word or phrase with several translations, the BM25 tokens of them all:
         the question's terms that stand in for one word (none for a Chinese question)."""
