@@ -327,6 +327,12 @@ class TestQuestionAnalysis:
         assert analyse("重庆连续多少年排名第一？").kind == "number"
         assert analyse("重庆在全国排名第几？").kind == analyse("what is chongqing's ranking in the contest?").kind == "rank"
 
+    def test_which_or_who_without_a_count_asks_a_name_whatever_money_words_follow(self):
+        assert analyse("which college's project got funding from the city?").kind == "entity"
+        assert analyse("who received the award and its prize money?").kind == "entity"
+        assert analyse("which college got the most funding, and how much?").kind == "number"  # a count asked too
+        assert analyse("how much funding did the college get?").kind == "number"
+
     def test_a_question_mixing_languages_is_read_in_either(self):
         assert analyse("when was the 国家有色金属行业产教融合共同体 launched in chongqing?").kind == "date"
         assert analyse("渝府办发〔2023〕69号那个实施方案是啥时候印发的").kind == "date"

@@ -35,6 +35,11 @@ _KIND_CUES_EN = [
     ("entity", r"\bwhich\b|\bwho\b|\bwhat\b|\bwhere\b|\bname\b|nationality"),
 ]
 
+# "which …" or "who" with no count asked ("how many", "total") asks a name whatever money or value
+# words follow it; "which year" and "which place" keep their own kinds above.
+_NAME_ASKED_EN = re.compile(r"\bwho\b|\bwhich\s+(?!(?:year|month|day|place|position|rank)s?\b)[a-z]")
+_COUNT_ASKED_EN = re.compile(r"how (?:many|much)|number of|\btotal\b|\bamount\b|\bcount\b")
+
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _ASKING = r"多少|几[个项所家条年门人名]?|哪[所家个些位里]|谁|什么"
 SECONDARY = ("中职", "中等职业")
@@ -126,6 +131,8 @@ def analyse(text: str) -> Question:
     lowered = f"{text.lower()} {spelled}" if lang == "en" else text.lower()
     cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
+    if lang == "en" and kind == "number" and _NAME_ASKED_EN.search(lowered) and not _COUNT_ASKED_EN.search(lowered):
+        kind = "entity"  # "which drama won National Arts Fund support": a name, its money words a name's
     if lang == "en" and kind in ("entity", "other", "number") and _asks_several(spelled):
         kind = "list"
     if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):
