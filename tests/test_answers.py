@@ -115,9 +115,6 @@ def test_an_english_question_is_searched_with_its_chinese_terms_too(assistant):
     assert any("鲁班工坊" in hit.text for hit in assistant.search(question, k=3))
 
 
-@pytest.mark.xfail(strict=True, reason="answered with the 10 名师名匠名校长: 外籍 is a word the report never uses, so it "
-                   "weighs like a common word; marking such words as held by no sentence measured worse under "
-                   "cross-validation (1161 questions). See README, remaining failures")
 def test_what_the_report_does_not_say_is_not_answered(assistant):
     answer = assistant.ask("重庆职业学校有多少名外籍校长？")
     assert not answer.answered, answer.text

@@ -16,10 +16,10 @@ from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, Terms, cover
                                       implied_level_conflict, implied_year_conflict, level_conflict, measure_missing,
                                       phrase_coverage, rate_phrase_missing, unit_match, wanted_spans, year_conflict)
 from cqvet_qa.answer.question import analyse, asks_change
-from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic
+from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic, Ranker
 from cqvet_qa.answer.spans import organisations
 from cqvet_qa.answer.span_features import SPAN_FEATURES, SpanContext, clause_of, is_change, level_match, reached, year_before
-from cqvet_qa.answer.training import MAX_WRONG, choose_threshold, outcome
+from cqvet_qa.answer.training import MAX_WRONG, _folds, choose_threshold, fact_groups, fit_trees, outcome
 from cqvet_qa.retrieval.base import Hit
 
 
@@ -241,6 +241,38 @@ class TestShippedModel:
         assert set(model.span.features) <= set(SPAN_FEATURES)
         assert 0.0 < model.threshold < 1.0
         assert data["cross_validation"]["wrong"] <= MAX_WRONG  # chosen on held-out questions
+
+    def test_the_trees_walked_with_numpy_give_scikit_learns_probabilities(self):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        from cqvet_qa.answer.training import TREES
+
+        rng = np.random.default_rng(0)
+        x = rng.random((2000, 5))
+        y = ((x[:, 0] > 0.5) ^ (x[:, 1] * x[:, 2] > 0.3)).astype(int)  # an interaction a line cannot draw
+        trees = fit_trees(x, y, list("abcde"))
+        reference = HistGradientBoostingClassifier(**TREES, early_stopping=False, random_state=0).fit(x, y)
+        unseen = rng.random((300, 5))
+        assert np.allclose(trees.probabilities(unseen), reference.predict_proba(unseen)[:, 1], atol=1e-12)
+
+    def test_the_blended_ranker_round_trips_through_json(self):
+        rng = np.random.default_rng(1)
+        x = rng.random((400, 2))
+        y = (x[:, 0] > x[:, 1]).astype(int)
+        ranker = Ranker(Logistic.fit(x, y, ["a", "b"], 1.0), fit_trees(x, y, ["a", "b"]), 0.5)
+        again = Ranker.from_dict(json.loads(json.dumps(ranker.to_dict())))
+        assert np.allclose(ranker.probabilities(x), again.probabilities(x), atol=1e-5)
+        assert set(again.contributions(x[0])) == {"a", "b", "boosted_trees"}
+
+    def test_questions_about_one_fact_are_held_out_together(self):
+        items = [{"evidence": ["全市共有职业学校173所，其中中职126所"]}, {"evidence": ["全市共有职业学校173所，其中中职126所。"]},
+                 {"evidence": ["高职院校45所"]}, {"evidence": []}, {"evidence": ["高职院校45所", "职业本科2所"]},
+                 {"evidence": ["职业本科2所"]}]
+        groups = sorted(sorted(g) for g in fact_groups(items))
+        assert groups == [[0, 1], [2, 4, 5], [3]]  # a question citing two facts joins their groups
+        folds = _folds(groups, 2, seed=0)
+        assert sorted(np.concatenate(folds).tolist()) == list(range(6))
+        assert all(set(g) <= set(f.tolist()) or not set(g) & set(f.tolist()) for g in groups for f in folds)
 
     def test_logistic_round_trips_through_json(self):
         x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]] * 5)
