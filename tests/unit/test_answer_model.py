@@ -19,7 +19,7 @@ from cqvet_qa.answer.question import analyse, asks_change
 from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic, Ranker
 from cqvet_qa.answer.spans import organisations
 from cqvet_qa.answer.span_features import SPAN_FEATURES, SpanContext, clause_of, is_change, level_match, reached, year_before
-from cqvet_qa.answer.training import MAX_WRONG, _folds, choose_threshold, fact_groups, fit_trees, outcome
+from cqvet_qa.answer.training import MAX_WRONG, _folds, choose_threshold, fact_groups, fit_trees, model_json, outcome
 from cqvet_qa.retrieval.base import Hit
 
 
@@ -273,6 +273,13 @@ class TestShippedModel:
         folds = _folds(groups, 2, seed=0)
         assert sorted(np.concatenate(folds).tolist()) == list(range(6))
         assert all(set(g) <= set(f.tolist()) or not set(g) & set(f.tolist()) for g in groups for f in folds)
+
+    def test_the_model_file_keeps_a_list_of_numbers_on_one_line_and_names_one_a_line(self):
+        data = {"features": ["a", "b"], "coef": [0.5, -1.25e-07, 3], "trees": [[1, 2], [3, 4]], "threshold": 0.6}
+        text = model_json(data)
+        assert json.loads(text) == data
+        assert "[0.5 -1.25e-07 3]" not in text and '"coef": [0.5, -1.25e-07, 3]' in text
+        assert '  "a",\n' in text and "[1, 2]" in text
 
     def test_logistic_round_trips_through_json(self):
         x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]] * 5)

@@ -132,7 +132,7 @@ def analyse(text: str) -> Question:
     cues = _KIND_CUES_EN if lang == "en" else _KIND_CUES_ZH
     kind = next((k for k, pattern in cues if re.search(pattern, lowered)), "other")
     if lang == "en" and kind == "number" and _NAME_ASKED_EN.search(lowered) and not _COUNT_ASKED_EN.search(lowered):
-        kind = "entity"  # "which drama won National Arts Fund support": a name, its money words a name's
+        kind = "entity"  # "which college got the city's funding": a name, its money word part of the thing named
     if lang == "en" and kind in ("entity", "other", "number") and _asks_several(spelled):
         kind = "list"
     if len(re.findall(_ASKING, text)) >= 2 and re.search(r"[，,？?].*(" + _ASKING + ")", text):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,6 +300,16 @@ def train(assistant, items: list[dict], folds: int = FOLDS, seeds: int = SEEDS) 
     return AnswerModel(span_model, ranker, Logistic.fit(x, right, list(CONFIDENCE_FEATURES), REGULARISATION), threshold), cv
 
 
+_NUMBER_LIST = re.compile(r"\[(?:\s*-?[\d.eE+-]+,)*\s*-?[\d.eE+-]+\s*\]")
+
+
+def model_json(data: dict) -> str:
+    """The model as indented JSON with each list of numbers on one line (a tree's nodes, a weight
+    vector): names stay one a line for reading, and 400 trees stay a few thousand lines."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return _NUMBER_LIST.sub(lambda m: "[" + " ".join(m.group(0)[1:-1].split()) + "]", text) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cqvet_qa.answer.training", description=__doc__.split("\n")[0])
     parser.add_argument("questions", nargs="+", type=Path)
@@ -310,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     items = [item for path in args.questions for item in read_questions(path)]
     model, cv = train(Assistant.load(), items, folds=args.folds)
     data = model.to_dict(trained_on=[p.name for p in args.questions], cross_validation=cv)
-    args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    args.out.write_text(model_json(data), encoding="utf-8")
     print(json.dumps(cv, ensure_ascii=False))
     return 0
 
