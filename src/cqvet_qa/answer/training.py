@@ -153,7 +153,8 @@ def fact_groups(items: list[dict]) -> list[list[int]]:
 
     Held out by fact, a question is judged by models that never saw its sentence labelled: the trees
     can learn one sentence's worth from other questions about it, which a new question about another
-    fact does not enjoy (held out by question, 0.840 right at 6 % wrong; by fact, 0.815).
+    fact does not enjoy (the shipped ranker, right at 6 % wrong: 0.853 held out by question, 0.813 by
+    fact; the logistic model alone 0.812 and 0.792).
     """
     parent = list(range(len(items)))
 
