@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+QUERY_MEMO = 10_000  # queries whose terms are kept before the memo is dropped
+
+
 def overlaps(a: Passage, b: Passage) -> bool:
     """True when two passages of one document share any text (neighbours overlap by design)."""
     if a.doc_id != b.doc_id:
@@ -49,18 +52,28 @@ class IndexedPassages:
         self.bm25 = bm25
         self._rows_by_name = _rows_by_name(passages)
         self.translator = QueryTranslator(bm25.vocabulary, cache=cache)
+        self._terms: dict[str, tuple[str, ...]] = {}
 
     @property
     def size(self) -> int:
         return len(self.passages)
 
     def query_terms(self, query: str) -> list[str]:
-        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations."""
-        tokenize = self.bm25.tokenizer
-        tokens = tokenize(formalise(query))
-        if detect_language(query) == "en":
-            tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
-        return list(dict.fromkeys(tokens))
+        """The BM25 tokens of a query in the report's wording; an English one also gets its Chinese translations.
+
+        Kept per query (~0.3 ms for an English one): its search, the vector of its Chinese rendering
+        and its answer each need them.
+        """
+        terms = self._terms.get(query)
+        if terms is None:
+            if len(self._terms) > QUERY_MEMO:
+                self._terms.clear()
+            tokenize = self.bm25.tokenizer
+            tokens = tokenize(formalise(query))
+            if detect_language(query) == "en":
+                tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
+            terms = self._terms[query] = tuple(dict.fromkeys(tokens))
+        return list(terms)
 
     def chinese_rendering(self, query: str) -> str:
         """An English query's Chinese terms as one text for the embedding model ("" for a Chinese query)."""

@@ -405,6 +405,7 @@ class QueryTranslator:
         self._cedict = cedict_index(cache)
         self._word_cache: dict[str, tuple[str, ...]] = {}
         self._spelling: dict[str, str] = {}
+        self._walks: dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]] = {}
 
     # -- vocabulary
 
@@ -455,7 +456,7 @@ class QueryTranslator:
 
     def untranslated(self, question: str) -> list[str]:
         """Content words with no Chinese the index knows: what the report cannot be matched on."""
-        return self._walk(question)[1]
+        return list(self._walk(question)[1])
 
     def _known(self, word: str, remember: bool = True) -> bool:
         """A word the glossary or CC-CEDICT can put into Chinese, or one not to translate. A misspelling's
@@ -477,9 +478,18 @@ class QueryTranslator:
             self._spelling[word] = cached
         return cached
 
-    def _walk(self, question: str) -> tuple[list[tuple[str, ...]], list[str]]:
+    def _walk(self, question: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
         """The question's Chinese, one unit per English word or phrase (its alternatives), and the
-        content words left untranslated."""
+        content words left untranslated. Kept per question: a search and its answer ask for the
+        translation, the alternatives and the untranslated words of the same question."""
+        walked = self._walks.get(question)
+        if walked is None:
+            if len(self._walks) > _MEMO_LIMIT:
+                self._walks.clear()
+            walked = self._walks[question] = self._walk_words(question)
+        return walked
+
+    def _walk_words(self, question: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
         units: list[tuple[str, ...]] = [(chinese,) for chinese in _CJK.findall(question)]
         missing: list[str] = []
         tokens = expand_abbreviations(words_of(_CJK.sub(" ", question)))
@@ -502,7 +512,7 @@ class QueryTranslator:
             if unit:
                 units.append(unit)
             i += step
-        return units, missing
+        return tuple(units), tuple(missing)
 
     def _glossary_phrase(self, folded: list[str], i: int) -> tuple[int, tuple[str, ...]]:
         """The longest glossary phrase starting at word i: its length and terms ((0, ()): none)."""
