@@ -14,8 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .compose import answer_rows
-from .features import FEATURES, Candidate, Signals
-from .question import date_precision
+from .features import FEATURES, Candidate, Signals, date_precise
 
 Ranking = tuple[np.ndarray, list[Candidate], Signals]  # probabilities (best first), candidates, signals
 
@@ -71,8 +70,7 @@ def unit_conflict(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
 
 def date_imprecise(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
     """The day or month is asked and the best date stops short of it ("5月几号" met by "2024年")."""
-    wanted, span = date_precision(s.question.text), c[0].span
-    return float(s.question.kind == "date" and bool(wanted) and bool(span) and wanted not in span.text.replace("号", "日"))
+    return float(date_precise(c[0], s) < 0)
 
 
 def rows_gathered(p: np.ndarray, c: list[Candidate], s: Signals) -> float:
