@@ -16,6 +16,9 @@ import pytest
 from cqvet_qa import __version__
 
 LUBAN = "有多少个鲁班工坊？"
+# A question the report answers for the whole city, far above any threshold (confidence 0.99): `ask`
+# exits 0 on it whatever a retrained model decides about borderline ones.
+RATE = "2024年办学条件总体达标率是多少？"
 UNANSWERED = "火星上有多少所职业学校？"
 HEAVY = ("torch", "transformers", "gradio", "sentence_transformers", "langchain_text_splitters", "httpx")
 # Runs the CLI as the installed script does, then prints on stderr the packages it imported.
@@ -46,7 +49,7 @@ def built_index(assistant):
     return assistant
 
 
-@pytest.mark.parametrize("command", [["search", LUBAN, "-k", "3"], ["ask", LUBAN]])
+@pytest.mark.parametrize("command", [["search", LUBAN, "-k", "3"], ["ask", RATE]])
 def test_a_lookup_imports_no_torch_transformers_gradio_or_build_libraries(command):
     proc = cqvet(*command, "--no-rebuild", probe=True)
     assert proc.returncode == 0, proc.stderr
@@ -71,11 +74,12 @@ def test_a_usage_error_exits_2():
 
 @pytest.mark.parametrize("command", ["ask", "search"])
 def test_dash_reads_the_question_from_stdin(command):
-    proc = cqvet(command, "-", "--json", "--no-rebuild", stdin=LUBAN + "\n")
+    question = RATE if command == "ask" else LUBAN
+    proc = cqvet(command, "-", "--json", "--no-rebuild", stdin=question + "\n")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     if command == "ask":
-        assert data["question"] == LUBAN and data["text"]
+        assert data["question"] == RATE and "88.5%" in data["text"]
     else:
         assert data["query"] == LUBAN and data["hits"]
 
