@@ -13,7 +13,7 @@ from cqvet_qa.answer.confidence import (CONFIDENCE_FEATURES, agreeing_share, dat
                                         unit_conflict)
 from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, Terms, coverage, date_precise, english_party_named,
                                       figure_caption,
-                                      implied_level_conflict, implied_year_conflict, level_conflict, measure_missing,
+                                      implied_level_conflict, implied_year_conflict, level_conflict, level_unstated, measure_missing,
                                       phrase_coverage, rate_phrase_missing, unit_match, wanted_spans, year_conflict)
 from cqvet_qa.answer.question import analyse, asks_change
 from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic, Ranker
@@ -76,6 +76,15 @@ class TestFeatures:
         assert implied_level_conflict(higher, s) == 1.0
         secondary = candidate("聘请行业导师1428人。", q, before="中等职业学校教职工总数6万人；")
         assert implied_level_conflict(secondary, s) == 0.0
+
+    def test_a_level_asked_of_a_sentence_about_every_school_is_unstated(self):
+        q = "中职学生的双证书获取率是多少？"
+        s = signals(q, {"双证书": 5.0, "获取率": 4.0})
+        assert level_unstated(candidate("全市职业学校学生“双证书”获取率超87%。", q), s) == 1.0
+        assert level_unstated(candidate("中等职业学校学生“双证书”获取率超90%。", q), s) == 0.0
+        assert level_unstated(candidate("学生“双证书”获取率超90%。", q, section="2 人才培养 › 2.1 中职教育"), s) == 0.0
+        unlevelled = "学生的双证书获取率是多少？"
+        assert level_unstated(candidate("全市职业学校学生“双证书”获取率超87%。", unlevelled), signals(unlevelled, {"双证书": 5.0})) == 0.0
 
     def test_a_rate_phrase_of_the_question_must_stand_in_the_sentence_however_jieba_cut_it(self):
         q = "中职毕业生毕业三年后的职位晋升比例是多少？"

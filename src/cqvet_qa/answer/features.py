@@ -304,6 +304,13 @@ def implied_level_conflict(c: Candidate, s: Signals) -> float:
     return float(bool(named) and max(named)[1] != wanted)
 
 
+def level_unstated(c: Candidate, s: Signals) -> float:
+    """A school level is asked and neither the sentence nor its heading names one: "全市职业学校…获取率超87%"
+    speaks of every school and does not give 中职's own figure (right at 6 % wrong under cross-validation
+    held out by fact, 4,311 questions: 0.813 -> 0.819; Chinese 0.858 -> 0.865)."""
+    return float(bool(_question_level(s.question)) and not _levels(c.sentence) and not _levels(c.context))
+
+
 def case_scope(c: Candidate, s: Signals) -> float:
     """A case box's figure offered for a question about the whole city."""
     return float(c.case and not _names_a_party(s) and bool(_CITY.search(s.question.text) or s.question.lang == "en"))
@@ -482,6 +489,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         level_match,
         level_conflict,
         implied_level_conflict,
+        level_unstated,
         case_scope,
         party_named,
         implied_school_scope,
