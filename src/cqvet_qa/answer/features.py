@@ -89,9 +89,12 @@ def _years(text: str) -> set[str]:
     return set(YEAR.findall(_COMPARED.sub("", text)))
 
 
-def _levels(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _levels(text: str) -> frozenset[str]:
+    """The school levels a text names; four features ask it of each candidate's sentence (and heading),
+    and the report's sentences recur from question to question."""
     text = expand_levels(text)
-    return {name for name, words in (("secondary", SECONDARY), ("higher", HIGHER)) if any(w in text for w in words)}
+    return frozenset(name for name, words in (("secondary", SECONDARY), ("higher", HIGHER)) if any(w in text for w in words))
 
 
 def _question_level(q: Question) -> str:
