@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cqvet_qa.answer.compose import answer_rows, compose, scope_of
-from cqvet_qa.answer.confidence import (CONFIDENCE_FEATURES, agreeing_share, date_imprecise, figure_unfound, rival_share,
-                                        unit_conflict)
+from cqvet_qa.answer.confidence import (CONFIDENCE_FEATURES, agreeing_share, change_asked, date_imprecise, figure_unfound,
+                                        names_level, names_party, names_year, question_terms, rival_share, unit_conflict)
 from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, Terms, coverage, date_precise, english_party_named,
                                       figure_caption,
                                       implied_level_conflict, implied_year_conflict, level_conflict, level_unstated, measure_missing,
@@ -173,6 +173,15 @@ class TestConfidence:
         s = signals(q, {"双师型": 5.0})
         assert unit_conflict(np.array([0.9]), [candidate("双师型教师比例较上年增长4个百分点。", q)], s) == 1.0
         assert unit_conflict(np.array([0.9]), [candidate("双师型教师1.2万人。", q)], s) == 0.0
+
+    def test_what_the_question_itself_narrows_is_read_whatever_the_sentence(self):
+        p, c = np.array([0.9]), [candidate("全市职业学校在校生102.4万人。", "在校生多少人？")]
+        narrow = signals("重庆工程职业技术学院2024年中职在校生比2023年增加了多少？", {"在校生": 4.0, "增加": 1.0})
+        plain = signals("在校生多少人？", {"在校生": 4.0})
+        assert [f(p, c, narrow) for f in (names_party, names_level, names_year, change_asked)] == [1.0, 1.0, 1.0, 1.0]
+        assert [f(p, c, plain) for f in (names_party, names_level, names_year, change_asked)] == [0.0, 0.0, 0.0, 0.0]
+        english = signals("how many studnets?", Terms({"学生": 3.0, "∅studnets": 3.0}))
+        assert question_terms(p, c, english) == 1.0  # a word the glossary could not translate weighs in no sentence
 
     def test_choose_threshold_keeps_wrong_answers_within_the_limit(self):
         rng = np.random.default_rng(0)

@@ -316,13 +316,13 @@ def level_unstated(c: Candidate, s: Signals) -> float:
 
 def case_scope(c: Candidate, s: Signals) -> float:
     """A case box's figure offered for a question about the whole city."""
-    return float(c.case and not _names_a_party(s) and bool(_CITY.search(s.question.text) or s.question.lang == "en"))
+    return float(c.case and not names_a_party(s) and bool(_CITY.search(s.question.text) or s.question.lang == "en"))
 
 
 def implied_school_scope(c: Candidate, s: Signals) -> float:
     """A question about the whole city meets a sentence that names no one but goes on from a school
     or company its passage named ("重庆电力高等专科学校…2024年就业对口率为88.63%")."""
-    if _names_a_party(s) or _parties(c.sentence) or _CITY.search(c.sentence):
+    if names_a_party(s) or _parties(c.sentence) or _CITY.search(c.sentence):
         return 0.0
     before = preceding(c)
     named = organisations(before)
@@ -458,7 +458,7 @@ def _parties(text: str) -> list[str]:
     return [name for _, name in organisations(text)] + [m.group(0) for m in _DISTRICT.finditer(text)]
 
 
-def _names_a_party(s: Signals) -> bool:
+def names_a_party(s: Signals) -> bool:
     """The question names one school, company, district or consortium."""
     text = s.question.text
     return bool(_parties(text)) or bool(_ENGLISH_PARTY.search(text.lower()))

@@ -292,6 +292,7 @@ def train(assistant, items: list[dict], folds: int = FOLDS, seeds: int = SEEDS) 
     curve = {f"accuracy_at_wrong_{w:.2f}": round(float(np.mean([accuracy_within(c, r, unanswerable, w) for c, r in runs])), 4)
              for w in WRONG_BUDGETS}
     cv = {"questions": len(rows), "threshold": round(threshold, 2), **cv, **curve,
+          "near_misses_declined": round(float((confidence[unanswerable] < threshold).mean()), 4),
           "never_decline": outcome(confidence, right, unanswerable, 0.0),
           "best_candidate_right": round(float(right[~unanswerable].mean()), 4),
           "span_right": span_right_held_out(groups, fact_groups(items), folds), "span_sentences": len(groups),
