@@ -374,6 +374,11 @@ class TestListsFromTables:
 
 
 class TestQuestionAnalysis:
+    def test_a_chinese_question_measures_what_it_names_just_before_the_question_word(self):
+        assert analyse("高职毕业生半年内月收入多少？").unit == "元"  # income, not the graduates
+        assert analyse("在校生人数是多少？").unit == "人"
+        assert analyse("重庆职业学校一共有多少所？").unit == "所"  # a counter word after 多少 decides
+
     def test_english_cues_are_read_with_shortenings_spelled_out(self):
         assert analyse("how many industry mentors did hi-voc colleges hire?").level == analyse("高职行业导师多少人").level
         assert analyse("whats the doc no. of the MOE notice").unit == "docno"
