@@ -91,18 +91,16 @@ _HOW_MANY = re.compile(r"多少|几|how (many|much)|number of")
 
 def _counted_unit(lowered: str) -> str:
     """The unit of what is counted: the cue nearest after "how many" ("how many of the students at
-    the schools" counts people), else the one nearest before it, where a Chinese question names what
-    it measures ("毕业生…月收入多少" asks money, not people), else the first cue anywhere."""
+    the schools" counts people; a question without one, its first cue), else the one nearest before
+    it, where a Chinese question names what it measures ("毕业生…月收入多少" asks money, not people)."""
     ask = _HOW_MANY.search(lowered)
     tail = lowered[ask.start() :] if ask else lowered
     found = [(m.start(), i, u) for i, (pattern, u) in enumerate(_UNIT_CUES) if (m := re.search(pattern, tail))]
     if found:
         return min(found)[2]
-    head = lowered[: ask.start()] if ask else lowered
-    before = [(m.start(), i, u) for i, (pattern, u) in enumerate(_UNIT_CUES) for m in re.finditer(pattern, head)]
-    if not before:
-        return ""
-    return max(before, key=lambda f: (f[0], -f[1]))[2] if ask else min(before)[2]
+    head = lowered[: ask.start()] if ask else ""
+    before = [(m.start(), -i, u) for i, (pattern, u) in enumerate(_UNIT_CUES) for m in re.finditer(pattern, head)]
+    return max(before)[2] if before else ""
 
 
 _ENTITY_CUES = [
