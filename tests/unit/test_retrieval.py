@@ -66,3 +66,15 @@ def test_an_answer_through_the_extractive_answerer(tiny):
     answer = tiny.ask("甲校2024届毕业生就业率是多少？", mode="extractive")
     assert answer.answered and "96.2%" in answer.text
     assert answer.citations and answer.citations[0].doc == "甲校质量年报"
+
+
+class TestBoundedMemo:
+    def test_a_value_is_made_once_per_key_and_all_are_dropped_past_the_limit(self):
+        from cqvet_qa.memo import BoundedMemo
+
+        made = []
+        memo = BoundedMemo(limit=2)
+        make = lambda key: memo.get_or_make(key, lambda: made.append(key) or key.upper())
+        assert [make(k) for k in ("a", "b", "a", "c")] == ["A", "B", "A", "C"] and made == ["a", "b", "c"]
+        make("d")  # three kept is past the limit: the memo starts again
+        assert set(memo) == {"d"}

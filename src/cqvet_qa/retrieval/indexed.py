@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..language import detect_language
+from ..memo import BoundedMemo
 from ..passages import Passage
 from .base import Hit, UnknownDocument, document_names
 from .bm25 import BM25Index
@@ -52,7 +53,7 @@ class IndexedPassages:
         self.bm25 = bm25
         self._rows_by_name = _rows_by_name(passages)
         self.translator = QueryTranslator(bm25.vocabulary, cache=cache)
-        self._terms: dict[str, tuple[str, ...]] = {}
+        self._terms = BoundedMemo(QUERY_MEMO)
 
     @property
     def size(self) -> int:
@@ -64,16 +65,14 @@ class IndexedPassages:
         Kept per query (~0.3 ms for an English one): its search, the vector of its Chinese rendering
         and its answer each need them.
         """
-        terms = self._terms.get(query)
-        if terms is None:
-            if len(self._terms) > QUERY_MEMO:
-                self._terms.clear()
-            tokenize = self.bm25.tokenizer
-            tokens = tokenize(formalise(query))
-            if detect_language(query) == "en":
-                tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
-            terms = self._terms[query] = tuple(dict.fromkeys(tokens))
-        return list(terms)
+        return list(self._terms.get_or_make(query, lambda: self._query_terms(query)))
+
+    def _query_terms(self, query: str) -> tuple[str, ...]:
+        tokenize = self.bm25.tokenizer
+        tokens = tokenize(formalise(query))
+        if detect_language(query) == "en":
+            tokens += [t for chinese in self.translator.translate(query) for t in tokenize(chinese)]
+        return tuple(dict.fromkeys(tokens))
 
     def chinese_rendering(self, query: str) -> str:
         """An English query's Chinese terms as one text for the embedding model ("" for a Chinese query)."""

@@ -27,6 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
+from ..memo import BoundedMemo
+
 
 # CC-CEDICT translations kept per English word or phrase (the glossary's alternatives are all kept).
 # One: its further senses are mostly noise ("bring home": 带来, 家园); on 1,611 training questions
@@ -394,7 +396,7 @@ class QueryTranslator:
     def __init__(self, vocabulary: Iterable[str], cache: Path | None = None, max_candidates: int = MAX_CANDIDATES) -> None:
         self.vocabulary = frozenset(t.lower() for t in vocabulary if t)
         self.max_candidates = max_candidates
-        self._strict: dict[str, bool] = {}
+        self._strict = BoundedMemo(_MEMO_LIMIT)
         self._glossary: dict[tuple[str, ...], tuple[str, ...]] = {}
         for key, terms in glossary().items():
             kept = tuple(t for t in terms if self._matchable(t, strict=False))
@@ -403,18 +405,15 @@ class QueryTranslator:
         self._longest = max((len(k) for k in self._glossary), default=0)
         self._glossary_words = {w for key in self._glossary for w in key}
         self._cedict = cedict_index(cache)
-        self._word_cache: dict[str, tuple[str, ...]] = {}
-        self._spelling: dict[str, str] = {}
-        self._walks: dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]] = {}
+        self._word_cache = BoundedMemo(_MEMO_LIMIT)  # a long-running server sees endless new words
+        self._spelling = BoundedMemo(_MEMO_LIMIT)
+        self._walks = BoundedMemo(_MEMO_LIMIT)
 
     # -- vocabulary
 
     def usable(self, chinese: str) -> bool:
         """A vocabulary token, or text that splits entirely into vocabulary tokens of 2+ characters."""
-        cached = self._strict.get(chinese)
-        if cached is None:
-            cached = self._strict[chinese] = self._matchable(chinese, strict=True)
-        return cached
+        return self._strict.get_or_make(chinese, lambda: self._matchable(chinese, strict=True))
 
     def _matchable(self, text: str, strict: bool) -> bool:
         """Can `text` be cut into vocabulary tokens? Strict: pieces of 2+ characters only.
@@ -469,25 +468,14 @@ class QueryTranslator:
         """The word, or when no dictionary knows it, the first known word one edit away ("vocatonal")."""
         if len(word) < MIN_CORRECTED or not word.isalpha():
             return word
-        cached = self._spelling.get(word)
-        if cached is None:
-            if len(self._spelling) > _MEMO_LIMIT:
-                self._spelling.clear()
-            known = self._known(word)
-            cached = word if known else next((w for w in one_edit(word) if self._known(w, remember=False)), word)
-            self._spelling[word] = cached
-        return cached
+        return self._spelling.get_or_make(
+            word, lambda: word if self._known(word) else next((w for w in one_edit(word) if self._known(w, remember=False)), word))
 
     def _walk(self, question: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
         """The question's Chinese, one unit per English word or phrase (its alternatives), and the
         content words left untranslated. Kept per question: a search and its answer ask for the
         translation, the alternatives and the untranslated words of the same question."""
-        walked = self._walks.get(question)
-        if walked is None:
-            if len(self._walks) > _MEMO_LIMIT:
-                self._walks.clear()
-            walked = self._walks[question] = self._walk_words(question)
-        return walked
+        return self._walks.get_or_make(question, lambda: self._walk_words(question))
 
     def _walk_words(self, question: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
         units: list[tuple[str, ...]] = [(chinese,) for chinese in _CJK.findall(question)]
@@ -534,13 +522,7 @@ class QueryTranslator:
         return 0, ()
 
     def _word_terms(self, word: str) -> tuple[str, ...]:
-        cached = self._word_cache.get(word)
-        if cached is None:
-            if len(self._word_cache) > _MEMO_LIMIT:  # a long-running server sees endless new words
-                self._word_cache.clear()
-                self._strict.clear()
-            cached = self._word_cache[word] = self._lookup(base_forms(word))
-        return cached
+        return self._word_cache.get_or_make(word, lambda: self._lookup(base_forms(word)))
 
     def _lookup(self, forms: list[str]) -> tuple[str, ...]:
         return self._glossary_single(forms) or self._cedict_terms(forms)
