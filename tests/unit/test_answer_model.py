@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,8 +14,10 @@ from cqvet_qa.answer.confidence import (CONFIDENCE_FEATURES, agreeing_share, cha
                                         names_level, names_party, names_year, question_terms, rival_share, unit_conflict)
 from cqvet_qa.answer.features import (FEATURES, Candidate, Signals, Terms, coverage, date_precise, english_party_named,
                                       figure_caption,
-                                      implied_level_conflict, implied_year_conflict, level_conflict, level_unstated, measure_missing,
+                                      implied_level_conflict, implied_year_conflict, level_conflict, level_unstated, measure_missing, named_part,
                                       phrase_coverage, rate_phrase_missing, unit_match, wanted_spans, year_conflict)
+from cqvet_qa.answer.parts import named_parts, parts_of
+from cqvet_qa.answer.pipeline import PART_PASSAGES, search_with_named_part
 from cqvet_qa.answer.question import analyse, asks_change
 from cqvet_qa.answer.ranker import MODEL_FILE, AnswerModel, Logistic, Ranker
 from cqvet_qa.answer.spans import organisations
@@ -443,3 +446,52 @@ class TestQuestionAnalysis:
         assert "泸州" in [sp.text for sp in wanted_spans(sentence, q)]
         assert figure_unfound(np.array([0.9]), [candidate("2024年9月，第47届世界技能大赛在法国闭幕。", "第47届世赛在法国哪个城市闭幕的？")],
                               signals("第47届世赛在法国哪个城市闭幕的？", {"世赛": 5.0})) == 1.0  # 法国 is the question's own
+
+
+class TestNamedParts:
+    """Tables, case boxes and sections the asker points at ("表3-1里…", "case 2-7")."""
+
+    @pytest.mark.parametrize("question, parts", [
+        ("表2-1国家在线精品课程名单里重庆三峡职业学院有几门课？", {"表2-1"}),
+        ("In table 2 - 1, which school submitted the course?", {"表2-1"}),
+        ("case 2-7: how many job positions were offered?", {"案例2-7"}),
+        ("案例 4-2 里那家企业叫什么", {"案例4-2"}),
+        ("3.1里评选职教改革成效明显区县几个", {"3.1"}),
+        ("报告第8章挑战三说的是啥问题", {"8", "挑战3"}),
+        ("what is challenge three in the last chapter", {"挑战3"}),
+        ("前言里说全市有多少所中职学校编了年报？", {"前言"}),
+        ("占比提高了3.1%，人数增长3.1万", set()),  # figures, not sections
+        ("第47届世赛重庆拿了几块金牌？第一届呢", set()),
+    ])
+    def test_a_question_names_the_part_it_points_at(self, question, parts):
+        assert named_parts(question) == parts
+        assert analyse(question).parts == parts
+
+    def test_a_passage_lies_in_every_level_of_its_section_path(self):
+        assert parts_of("3 产教融合 › 3.1 机制创新 › 【案例 3- 1】") == {"3", "3.1", "案例3-1"}
+        assert parts_of("2 人才培养 › 2.2 技能成长 › 表2- 1重庆市职业学校入选2023年职业教育国家在线精品课程名单") == {"2", "2.2", "表2-1"}
+        assert parts_of("8 面临挑战 › 挑战三：中等职业学校转型发展路径模糊") == {"8", "挑战3"}
+        assert parts_of("“六说”2024年度重庆职业教育") == frozenset()
+
+    def test_a_sentence_in_the_named_part_counts_for_it_and_one_elsewhere_against(self):
+        q = "3.1里评选职教改革成效明显区县几个"
+        s = signals(q, {"成效": 3.0, "区县": 2.0})
+        sentence = "评选职业教育改革成效明显区县4个。"
+        assert named_part(candidate(sentence, q, section="3 产教融合 › 3.1 机制创新"), s) == 1.0
+        assert named_part(candidate(sentence, q, section="1 发展概况 › 1.3 重点改革"), s) == -1.0
+        plain = "评选职教改革成效明显区县几个"
+        assert named_part(candidate(sentence, plain), signals(plain, {"成效": 3.0})) == 0.0
+
+    def test_the_named_parts_best_passages_join_the_search_s_top_ones(self):
+        def hit(rank: int, section: str) -> Hit:
+            return Hit(rank, 1.0 / rank, "…", "报告", section, rank, f"c{rank}")
+
+        ranking = [hit(1, "1 发展概况 › 1.2 办学能力"), hit(2, "1 发展概况 › 1.3 重点改革"),
+                   hit(3, "3 产教融合 › 3.1 机制创新 › 表3- 1 立项名单"), hit(4, "3 产教融合 › 3.2 资源共建"),
+                   hit(5, "3 产教融合 › 3.1 机制创新 › 表3- 1 立项名单"), hit(6, "3 产教融合 › 3.1 机制创新 › 表3- 1 立项名单")]
+        reading = SimpleNamespace(search=lambda question, k, doc: ranking[:k])
+        question = "表3-1里一共立了几个项目"
+        found = search_with_named_part(reading, question, analyse(question), 2, None)
+        assert [h.rank for h in found] == [1, 2] + [3, 5, 6][:PART_PASSAGES]  # the top 2, then the table's best
+        plain = "一共立了几个项目"
+        assert [h.rank for h in search_with_named_part(reading, plain, analyse(plain), 2, None)] == [1, 2]

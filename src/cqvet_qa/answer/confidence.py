@@ -141,7 +141,7 @@ CONFIDENCE_FEATURES: dict[str, Callable[[np.ndarray, list[Candidate], Signals], 
         change_asked,
         *(_of_best(n) for n in ("similarity", "similarity_gap", "context_coverage", "clause_coverage", "key_term_missing",
                                 "heaviest_missing", "required_missing", "measure_missing", "rate_phrase_missing", "year_conflict",
-                                "implied_year_conflict", "level_conflict", "implied_level_conflict", "level_unstated", "increase_asked", "party_named", "has_wanted_span", "english",
+                                "implied_year_conflict", "level_conflict", "implied_level_conflict", "level_unstated", "increase_asked", "party_named", "named_part", "has_wanted_span", "english",
                                 "subject_only_counted")),
     )
 }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..retrieval.hybrid import Hit
+from .parts import in_named_part
 from .question import HIGHER, SECONDARY, Question, asks_change, date_precision
 from .respectively import expand_levels
 from .spans import Span, find_spans, organisations
@@ -343,6 +344,14 @@ def party_named(c: Candidate, s: Signals) -> float:
     return 1.0 if found else -1.0
 
 
+def named_part(c: Candidate, s: Signals) -> float:
+    """The table, case or section the question points at ("表3-1里…") holds the sentence (1), does not (-1),
+    or none is named (0)."""
+    if not s.question.parts:
+        return 0.0
+    return 1.0 if in_named_part(s.question.parts, c.hit.section) else -1.0
+
+
 _GENERIC_IN_NAME = re.compile(r"重庆市?|中等|高等|职业|技术|学院|学校|大学|专科|教育|中心|有限|责任|股份|公司|集团|产教|融合")
 
 
@@ -495,6 +504,7 @@ FEATURES: dict[str, Callable[[Candidate, Signals], float]] = {
         level_unstated,
         case_scope,
         party_named,
+        named_part,
         implied_school_scope,
         english_party_named,
         date_precise,

@@ -12,6 +12,7 @@ from ..retrieval.base import Hit
 from ..sentences import SentenceVectors, widen
 from .extract import Evidence, QueryVectors, Ranked, extract_answer, rank
 from .features import Terms
+from .parts import in_named_part
 from .question import Question, analyse, resolve_follow_up
 from .ranker import AnswerModel, shipped_model
 from .types import Answer
@@ -20,6 +21,10 @@ UNTRANSLATED_WEIGHT = 3.0
 # Passages whose sentences are candidates, as in training: 8 measured no better under cross-validation
 # (any candidate right 0.944 against 0.941, but 0.694 against 0.693 right at ≤8 % wrong).
 EVIDENCE_PASSAGES = 5
+# A question naming a table, case or section ("表3-1里…") also reads the best passages of that part
+# which the search ranked lower, up to this many, found among the search's first PART_SEARCH_DEPTH.
+PART_PASSAGES = 2
+PART_SEARCH_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,23 @@ def _weight(token: str, reading: Reading) -> float:
     return reading.idf(token) if reading.has(token) else 1.5
 
 
+def search_with_named_part(reading: Reading, question: str, parsed: Question, k: int, doc: str | None) -> list[Hit]:
+    """The search's top k, then the named part's best passages the top k left out."""
+    hits = reading.search(question, k, doc)
+    if not parsed.parts:
+        return hits
+    found = {h.chunk_id for h in hits}
+    deeper = [h for h in reading.search(question, PART_SEARCH_DEPTH, doc)
+              if h.chunk_id not in found and in_named_part(parsed.parts, h.section)]
+    return hits + deeper[:PART_PASSAGES]
+
+
 def gather(reading: Reading, question: str, history: list[tuple[str, str]], k: int = EVIDENCE_PASSAGES, doc: str | None = None):
     """The completed question, its analysis, weighted terms, query vectors and evidence passages."""
     resolved = resolve_follow_up(question, history)
     parsed = analyse(resolved)
     evidence = []
-    for hit in reading.search(resolved, k, doc):
+    for hit in search_with_named_part(reading, resolved, parsed, k, doc):
         i = reading.position[hit.chunk_id]
         passage = reading.passages[i]
         table = passage.kind == "table"

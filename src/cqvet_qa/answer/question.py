@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..language import detect_language
 from ..retrieval.translate import singular, spelled_out
+from .parts import named_parts
 
 # Cues in order of precedence: the first kind whose pattern matches wins.
 _KIND_CUES_ZH = [
@@ -124,6 +125,7 @@ class Question:
     years: list[str] = field(default_factory=list)
     level: tuple[str, ...] = ()  # SECONDARY or HIGHER when the question names one
     unit: str = ""  # expected unit for number questions
+    parts: frozenset[str] = frozenset()  # the report's tables, cases and sections it points at (parts.py)
 
 
 def analyse(text: str) -> Question:
@@ -156,7 +158,8 @@ def analyse(text: str) -> Question:
         unit = next((u for pattern, u in _ENTITY_CUES if re.search(pattern, lowered)), "")
     if kind == "rank":  # an ordinal ("排第几") or an award level ("什么等级的奖")
         unit = "奖" if re.search(r"等级|几等奖|什么奖|award|prize", lowered) else "第"
-    return Question(text=text, lang=lang, kind=kind, years=_YEAR.findall(text), level=level, unit=unit)
+    return Question(text=text, lang=lang, kind=kind, years=_YEAR.findall(text), level=level, unit=unit,
+                    parts=named_parts(text))
 
 
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[a-z0-9-]+(?:\s+|$)){0,6})")
