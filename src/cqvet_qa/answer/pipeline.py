@@ -63,6 +63,8 @@ def search_with_named_part(reading: Reading, question: str, parsed: Question, k:
     if not parsed.parts:
         return hits
     found = {h.chunk_id for h in hits}
+    # a search of its own: the fused ranking depends on k (the first 5 of 100 differ from the top 5 for
+    # a fifth of the training questions), and the top k stay as every other question gets them
     deeper = [h for h in reading.search(question, PART_SEARCH_DEPTH, doc)
               if h.chunk_id not in found and in_named_part(parsed.parts, h.section)]
     return hits + deeper[:PART_PASSAGES]
