@@ -460,6 +460,8 @@ class TestNamedParts:
         ("第8章挑战三提了几条打算", {"8", "挑战3"}),
         ("what is challenge three in the last chapter", {"挑战3"}),
         ("前言里写了报告分几个方面？", {"前言"}),
+        ("附表1-3叫什么", {"附表"}),  # the appendix's tables are lines of one section
+        ("what is appendix table 2-4 called", {"附表"}),
         ("占比提高了3.1%，人数增长3.1万", set()),  # figures, not sections
         ("第47届世赛重庆拿了几块金牌？第一届呢", set()),
     ])
@@ -472,6 +474,7 @@ class TestNamedParts:
         assert parts_of("2 人才培养 › 2.2 技能成长 › 表2- 1重庆市职业学校入选2023年职业教育国家在线精品课程名单") == {"2", "2.2", "表2-1"}
         assert parts_of("8 面临挑战 › 挑战三：中等职业学校转型发展路径模糊") == {"8", "挑战3"}
         assert parts_of("“六说”2024年度重庆职业教育") == frozenset()
+        assert parts_of("附表") == {"附表"}
 
     def test_a_sentence_in_the_named_part_counts_for_it_and_one_elsewhere_against(self):
         q = "3.1里评了几个改革区县"
@@ -495,3 +498,4 @@ class TestNamedParts:
         assert [h.rank for h in found] == [1, 2] + [3, 5, 6][:PART_PASSAGES]  # the top 2, then the table's best
         plain = "有哪些学校揭榜"
         assert [h.rank for h in search_with_named_part(reading, plain, analyse(plain), 2, None)] == [1, 2]
+

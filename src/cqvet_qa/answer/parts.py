@@ -43,9 +43,15 @@ def _foreword(m: re.Match) -> str:
     return "前言"
 
 
+def _appendix(m: re.Match) -> str:
+    """The appendix's tables (附表1-1 …) are lines of one section, not tables of their own."""
+    return "附表"
+
+
 # (pattern in the question, the part's key from the match)
 _NAMED = [
-    (re.compile(rf"(?:表|\btable)\s*(\d+){_DASH}(\d+)", re.IGNORECASE), _table),
+    (re.compile(r"附表|\bappendix", re.IGNORECASE), _appendix),
+    (re.compile(rf"(?:(?<!附)表|(?<!appendix )\btable)\s*(\d+){_DASH}(\d+)", re.IGNORECASE), _table),
     (re.compile(rf"(?:案例|\bcase(?:\s*box)?)\s*(\d+){_DASH}(\d+)", re.IGNORECASE), _case),
     (re.compile(rf"挑战([{_ORDINAL}\d])|\bchallenge\s*(\d|one|two|three)\b", re.IGNORECASE), _challenge),
     (re.compile(rf"第([{_ORDINAL}\d])[章部]分?|\bchapter\s*(\d+)", re.IGNORECASE), lambda m: str(_numeral(m[1] or m[2]))),
@@ -56,7 +62,7 @@ _NAMED = [
 
 
 def named_parts(question: str) -> frozenset[str]:
-    """The parts of the report a question names, as keys like 表2-1, 案例2-7, 3.1, 8, 挑战3, 前言."""
+    """The parts of the report a question names, as keys like 表2-1, 案例2-7, 3.1, 8, 挑战3, 前言, 附表."""
     return frozenset(key(m) for pattern, key in _NAMED for m in pattern.finditer(question))
 
 
@@ -67,6 +73,7 @@ _PATH_PARTS = [
     (re.compile(rf"^挑战([{_ORDINAL}])"), _challenge),
     (re.compile(r"^(\d+(?:\.\d+)?)\s"), lambda m: m[1]),
     (re.compile(r"^前言"), _foreword),
+    (re.compile(r"^附表"), _appendix),
 ]
 
 
