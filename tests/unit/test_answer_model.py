@@ -246,6 +246,15 @@ class TestCompose:
         alone = candidate("建立“鲁班工坊”2个。", q, section=box, context="产教联合体推动职教与产业高质量发展")
         assert scope_of(alone) == "产教联合体"  # no body of that kind before it: the title's kind
 
+    def test_a_case_titled_without_a_name_names_the_school_its_box_named_last(self):
+        q = "就业对口率多少？"
+        box = "2 人才培养 › 2.3 就业质量 › 【案例 2- 9】"
+        before = "重庆某某职业技术学院推进校企联动，建成就业数据中心。"
+        c = candidate("2024年就业对口率为90.1%。", q, section=box, context="校企联动促就业", before=before)
+        assert scope_of(c) == "重庆某某职业技术学院"  # not the data centre it built
+        built = candidate("2024年就业对口率为90.1%。", q, section=box, context="校企联动促就业", before="建成就业数据中心。")
+        assert scope_of(built) == ""
+
     def test_a_long_sentence_keeps_the_enumeration_before_the_words_naming_it(self):
         q = "高校党组织书记队伍的三项机制是哪三项？"
         sentence = "创新党组织书记队伍“培训赋能、赛马比拼和考核评价”三项机制，" + "持续开展以赛促学、以学促建活动，" * 8 + "形成案例。"

@@ -56,6 +56,10 @@ EXTRACT_LINES = [
     " 2人才培养",  # page 5
     "2.1 立德树人",
     "重庆市职业学校坚持立德树人根本任务，思政课程与课程思政协同推进。",
+    "【案例 2- 1】思政课堂形式创新",  # a box without pictures: nothing but its prose closes it
+    "重庆城市管理职业学院开展思政故事会，覆盖学生 8000人次。",
+    "重庆城市管理职业学院依托红岩资源，打造了行走的思政课堂。",
+    "深化课程思政改革，育人成效持续显现。全市职业学校建成课程思政示范课 120门。",
 ]
 EXTRACT = "\n\n".join(EXTRACT_LINES) + "\n"
 
@@ -131,6 +135,13 @@ def test_section_paths(doc):
     assert chapter2.section == ["2 人才培养", "2.1 立德树人"]
     assert SECTION_SEP.join(chapter2.section) == "2 人才培养 › 2.1 立德树人"
     assert chapter2.chapter != block_with(doc, "171所").chapter
+
+
+def test_a_box_without_pictures_ends_where_the_sections_topic_sentence_begins(doc):
+    box = ["2 人才培养", "2.1 立德树人", "【案例 2- 1】"]
+    assert block_with(doc, "思政故事会").section == box
+    assert block_with(doc, "行走的思政课堂").section == box  # opens alike, but names its school first
+    assert block_with(doc, "课程思政示范课").section == box[:2]  # the city's figure again
 
 
 def test_caption_is_its_own_block_and_continues_on_the_next_short_line(doc):

@@ -43,17 +43,24 @@ def _window(sentence: str, span: Span | None, terms: dict[str, float], limit: in
 _KIND_ONLY = re.compile(r"^(?:产教|融合|行业|市域|职业|职教|教育|产业)*(联合体|共同体|联盟|学院|学校|中心)$")
 
 
+# A school as the report names one: after the city or its district or county ("重庆市…中心",
+# "城口县职业学校"), not a body the school built ("…就业数据中心", "工匠学院").
+_SCHOOL = re.compile(r"^(?:重庆|[\u4e00-\u9fff]{1,4}[区县]).*(?:学院|学校|大学|中学校?|中心)$")
+
+
 def scope_of(c: Candidate) -> str:
     """Whose figure a case box's sentence gives: the school, company or consortium it names, else its
     title's; a title naming only a kind (产教联合体) gives way to the last body of that kind named
-    before the sentence in its passage."""
+    before the sentence in its passage, and a title naming none ("电专…", "校企协同…") to the last
+    school named before it in the box."""
     if not c.case:
         return ""
     if names := organisations(c.sentence):
         return names[0][1]
     title = organisations(c.context)
     if not title:
-        return ""
+        schools = [n for _, n in organisations(c.earlier + preceding(c)) if _SCHOOL.search(n)]
+        return schools[-1] if schools else ""
     name = title[0][1]
     if kind := _KIND_ONLY.match(name):
         before = organisations(c.earlier + preceding(c))

@@ -30,6 +30,12 @@ _FIGURE = re.compile(r"^(附)?图\s*\d+\s*-\s*\d+\s")
 _TABLE = re.compile(r"^(附)?表\s*\d+\s*-\s*\d+\s")
 _APPENDIX = re.compile(r"^附\s*(表|录|件)$")
 _SUBHEADING = re.compile(r"^挑战[一二三四五六七八九十]+[:：]\S{2,30}$")
+# The report opens a city-wide paragraph with a bold topic sentence of two short clauses
+# ("重视毕业生在校体验，毕业生母校满意度较高。"): 34 paragraphs outside case boxes open so, and 13 inside
+# 12 boxes whose pictures, which close a box, come later (2-8, 3-1, 7-1 …): there the box has ended.
+# A case's own paragraph may open alike but names its school first ("重庆某职业技术学院依托…，打造了…。").
+_TOPIC_SENTENCE = re.compile(r"^[^。，；]{2,20}，[^。，；]{2,20}。")
+_NAMED_SUBJECT = re.compile(r"^重庆[^，。]{0,12}?(学院|学校|大学|中心)")
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")  # icon-font glyphs of the PDF, no text
 _ROW_NUMBER = re.compile(r"^(\d{1,3})(?:\s+(.*))?$")
 
@@ -131,6 +137,9 @@ class _Parser:
                 if not breaks or breaks[-1][1] != page:
                     breaks.append([start, max(page, 1)])
             kind = "caption" if self.mode == "caption" else "paragraph"
+            if kind == "paragraph" and self.path and self.path[-1].startswith("【案例") \
+                    and _TOPIC_SENTENCE.match(text) and not _NAMED_SUBJECT.match(text):
+                self.path = self.path[:-1]  # the case box has ended: the section's own prose again
             self.emit(kind, text, page=breaks[0][1], page_breaks=breaks if len(breaks) > 1 else [])
             self.pending = []
         if self.mode == "caption":
