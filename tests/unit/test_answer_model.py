@@ -254,6 +254,9 @@ class TestCompose:
         assert scope_of(c) == "重庆某某职业技术学院"  # not the data centre it built
         built = candidate("2024年就业对口率为90.1%。", q, section=box, context="校企联动促就业", before="建成就业数据中心。")
         assert scope_of(built) == ""
+        district = candidate("全区职业院校获国家级比赛金牌12块。", q, section=box, context="试点城市深化改革",
+                             before="确定万州区、江津区作为试点。江津区坚持育人为本。")
+        assert scope_of(district) == "江津区"  # the district its box spoke of last
 
     def test_a_long_sentence_keeps_the_enumeration_before_the_words_naming_it(self):
         q = "高校党组织书记队伍的三项机制是哪三项？"

@@ -14,7 +14,7 @@ from ..sentences import SENTENCE
 from .english import english_lead
 from .features import Candidate, coverage, preceding
 from .question import Question
-from .spans import Span, organisations
+from .spans import Span, districts, organisations
 from .types import MAX_ANSWER_CHARS, Answer, Citation
 
 _CLAUSE_BREAK = re.compile(r"[，,：:（）()；]")
@@ -52,15 +52,16 @@ def scope_of(c: Candidate) -> str:
     """Whose figure a case box's sentence gives: the school, company or consortium it names, else its
     title's; a title naming only a kind (产教联合体) gives way to the last body of that kind named
     before the sentence in its passage, and a title naming none ("电专…", "校企协同…") to the last
-    school named before it in the box."""
+    school, district or county named before it in the box."""
     if not c.case:
         return ""
     if names := organisations(c.sentence):
         return names[0][1]
     title = organisations(c.context)
     if not title:
-        schools = [n for _, n in organisations(c.earlier + preceding(c)) if _SCHOOL.search(n)]
-        return schools[-1] if schools else ""
+        before = c.earlier + preceding(c)
+        parties = [(at, n) for at, n in organisations(before) if _SCHOOL.search(n)] + districts(before)
+        return max(parties)[1] if parties else ""
     name = title[0][1]
     if kind := _KIND_ONLY.match(name):
         before = organisations(c.earlier + preceding(c))

@@ -135,6 +135,11 @@ def _lexical_analyser():
     return LAC()
 
 
+def districts(text: str) -> list[tuple[int, str]]:
+    """(start, name) of the districts and counties LAC finds in a text (巴南区, 城口县)."""
+    return [(sp.start, sp.text) for sp in _tagged(text, "LOC") if sp.text.endswith(("区", "县"))]
+
+
 def _tagged(sentence: str, tag: str) -> list[Span]:
     """The words LAC tags `tag` (LOC: places, PER: people), two characters or more."""
     spans, pos = [], 0
