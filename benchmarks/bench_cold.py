@@ -99,7 +99,8 @@ def serve_cold(question: str, corpus: Path, index: Path, model: str | None) -> d
         first_answer = time.perf_counter() - started
         peak_kb = _status_kb(proc.pid, "VmHWM")
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:  # a server that failed to start has exited: its error is the one to show
+            os.kill(proc.pid, signal.SIGTERM)
         proc.communicate(timeout=60)
     return {"first_answer_s": round(first_answer, 3), "peak_rss_mb": round(peak_kb / 1024), "answered": answer.get("answered")}
 
