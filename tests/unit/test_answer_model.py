@@ -247,15 +247,14 @@ class TestCompose:
         assert scope_of(alone) == "产教联合体"  # no body of that kind before it: the title's kind
 
     def test_a_case_titled_without_a_name_names_the_school_its_box_named_last(self):
-        q = "就业对口率多少？"
-        box = "2 人才培养 › 2.3 就业质量 › 【案例 2- 9】"
-        before = "重庆某某职业技术学院推进校企联动，建成就业数据中心。"
-        c = candidate("2024年就业对口率为90.1%。", q, section=box, context="校企联动促就业", before=before)
-        assert scope_of(c) == "重庆某某职业技术学院"  # not the data centre it built
-        built = candidate("2024年就业对口率为90.1%。", q, section=box, context="校企联动促就业", before="建成就业数据中心。")
-        assert scope_of(built) == ""
-        district = candidate("全区职业院校获国家级比赛金牌12块。", q, section=box, context="试点城市深化改革",
-                             before="确定万州区、江津区作为试点。江津区坚持育人为本。")
+        def in_untitled_box(sentence: str, before: str, title: str = "校企联动促就业") -> Candidate:
+            return candidate(sentence, "就业对口率多少？", section="2 人才培养 › 2.3 就业质量 › 【案例 2- 9】",
+                             context=title, before=before)
+
+        rate = "2024年就业对口率为90.1%。"
+        assert scope_of(in_untitled_box(rate, "重庆某某职业技术学院推进校企联动，建成就业数据中心。")) == "重庆某某职业技术学院"  # not the data centre it built
+        assert scope_of(in_untitled_box(rate, "建成就业数据中心。")) == ""
+        district = in_untitled_box("全区职业院校获国家级比赛金牌12块。", "确定万州区、江津区作为试点。江津区坚持育人为本。", "试点城市深化改革")
         assert scope_of(district) == "江津区"  # the district its box spoke of last
 
     def test_a_long_sentence_keeps_the_enumeration_before_the_words_naming_it(self):

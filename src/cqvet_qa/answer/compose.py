@@ -58,16 +58,15 @@ def scope_of(c: Candidate) -> str:
     if names := organisations(c.sentence):
         return names[0][1]
     title = organisations(c.context)
-    if not title:
-        before = c.earlier + preceding(c)
-        parties = [(at, n) for at, n in organisations(before) if _SCHOOL.search(n)] + districts(before)
-        return max(parties)[1] if parties else ""
-    name = title[0][1]
-    if kind := _KIND_ONLY.match(name):
-        before = organisations(c.earlier + preceding(c))
-        named = [n for _, n in before if n.endswith(kind.group(1)) and not _KIND_ONLY.match(n)]
-        return named[-1] if named else name
-    return name
+    kind = _KIND_ONLY.match(title[0][1]) if title else None
+    if title and not kind:
+        return title[0][1]
+    before = c.earlier + preceding(c)
+    if kind:
+        named = [n for _, n in organisations(before) if n.endswith(kind.group(1)) and not _KIND_ONLY.match(n)]
+        return named[-1] if named else title[0][1]
+    parties = [(at, n) for at, n in organisations(before) if _SCHOOL.search(n)] + districts(before)
+    return max(parties)[1] if parties else ""
 
 
 def table_rows(best: Candidate, candidates: list[Candidate], terms: dict[str, float]) -> list[Candidate]:
